@@ -1,0 +1,107 @@
+/* Shared low-level helpers for every Sluice module: error reports, the logger,
+ * CRC-32C, protobuf-style varints, a growable byte buffer, big-endian access and
+ * clocks.  Kept deliberately small: anything protocol- or module-specific lives
+ * in its module, so there is exactly one varint and one crc32c in the tree. */
+#ifndef SL_COMMON_H
+#define SL_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- error reports ------------------------------------------------------ */
+
+/* Filled by functions that can fail, next to their int status code.  `file`,
+ * `line` and `col` are used by the DSL; elsewhere they stay empty / 0. */
+typedef struct sl_err {
+    char msg[512];
+    char file[256];
+    int line;
+    int col;
+} sl_err_t;
+
+/* Format a message into `err` (no-op when err is NULL).  Returns `code` so a
+ * caller can write `return sl_err_set(err, SL_B_EIO, "...")`. */
+int sl_err_set(sl_err_t *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- logging ------------------------------------------------------------ */
+
+enum sl_log_level { SL_DEBUG = 0, SL_INFO = 1, SL_WARN = 2, SL_ERROR = 3, SL_OFF = 4 };
+
+/* One line to stderr: "2026-11-25T12:00:00.123Z INFO  broker: message".
+ * The level is the only global mutable state in Sluice (STYLE.md). */
+void sl_log(int level, const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void sl_log_set_level(int level);
+int sl_log_get_level(void);
+/* "debug" | "info" | "warn" | "error" | "off" -> level; -1 when unknown. */
+int sl_log_parse_level(const char *name);
+
+/* ---- CRC-32C (Castagnoli, reflected 0x82F63B78) --------------------------- */
+
+/* Continue a CRC-32C over buf (start with crc = 0).  Uses the SSE4.2 crc32
+ * instruction when the CPU has it, the portable slicing-by-8 table otherwise. */
+uint32_t sl_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The two implementations, exposed so tests can check them against each other. */
+uint32_t sl_crc32c_sw(uint32_t crc, const void *buf, size_t len);
+uint32_t sl_crc32c_hw(uint32_t crc, const void *buf, size_t len); /* only if available */
+int sl_crc32c_hw_available(void);
+
+/* ---- varints (protobuf style, as Kafka uses them) ------------------------- */
+
+#define SL_VARINT_MAX 10 /* bytes of the longest encoded 64-bit varint */
+
+/* Encode into out (room for SL_VARINT_MAX bytes); returns bytes written. */
+size_t sl_uvarint_put(uint8_t *out, uint64_t v);
+size_t sl_varint_put(uint8_t *out, int64_t v); /* zigzag */
+/* Decode from p[0..len); returns bytes consumed, or 0 when the input is
+ * truncated or longer than SL_VARINT_MAX (malformed).  `max_bytes` lets
+ * 32-bit fields reject encodings longer than 5 bytes. */
+size_t sl_uvarint_get(const uint8_t *p, size_t len, size_t max_bytes, uint64_t *v);
+size_t sl_varint_get(const uint8_t *p, size_t len, size_t max_bytes, int64_t *v);
+size_t sl_varint_size(int64_t v);
+size_t sl_uvarint_size(uint64_t v);
+
+/* ---- growable byte buffer --------------------------------------------------- */
+
+/* Owns `data`; reuse one across calls so steady-state paths do not allocate. */
+typedef struct sl_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} sl_buf_t;
+
+void sl_buf_init(sl_buf_t *b);
+void sl_buf_free(sl_buf_t *b);
+/* Ensure room for `extra` more bytes past len; 0 or -1 (out of memory). */
+int sl_buf_reserve(sl_buf_t *b, size_t extra);
+int sl_buf_append(sl_buf_t *b, const void *p, size_t n);
+static inline void sl_buf_reset(sl_buf_t *b) { b->len = 0; }
+
+/* ---- big-endian access ------------------------------------------------------ */
+
+static inline uint16_t sl_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint32_t sl_be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline uint64_t sl_be64(const uint8_t *p) { return ((uint64_t)sl_be32(p) << 32) | sl_be32(p + 4); }
+static inline void sl_put_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void sl_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static inline void sl_put_be64(uint8_t *p, uint64_t v)
+{
+    sl_put_be32(p, (uint32_t)(v >> 32));
+    sl_put_be32(p + 4, (uint32_t)v);
+}
+
+/* ---- clocks ------------------------------------------------------------------ */
+
+int64_t sl_now_ms(void);      /* wall clock, ms since the epoch */
+int64_t sl_mono_ns(void);     /* monotonic, for durations */
+
+#endif
