@@ -264,6 +264,8 @@ int64_t sl_plog_start_offset(sl_plog_t *log);
 int64_t sl_plog_end_offset(sl_plog_t *log);
 int64_t sl_plog_durable_offset(sl_plog_t *log);
 int64_t sl_plog_size_bytes(sl_plog_t *log);
+/* fdatasync calls made on the log's data so far (group-commit efficiency). */
+int64_t sl_plog_sync_count(sl_plog_t *log);
 int sl_plog_segment_count(sl_plog_t *log);
 
 typedef struct sl_read_info {

@@ -104,6 +104,7 @@ static void *flusher_main(void *arg)
         if (fd >= 0)
             close(fd);
         pthread_mutex_lock(&log->mu);
+        log->syncs++;
         log->last_flush_ms = mono_ms();
         if (rc != 0) {
             sl_log(SL_ERROR, "log", "%s: fdatasync failed: %s; the log is now read-only", log->dir, strerror(e));
@@ -222,6 +223,7 @@ int sl_plog_flush(sl_plog_t *log)
     if (fd >= 0)
         close(fd);
     pthread_mutex_lock(&log->mu);
+    log->syncs++;
     if (rc != 0) {
         log->sync_error = SL_B_EIO;
     } else if (end > log->durable_offset) {

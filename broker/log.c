@@ -206,6 +206,7 @@ int sl_plog_open(const char *dir, const sl_log_config_t *cfg, sl_plog_t **out, s
 
     int64_t *bases = NULL;
     int n = 0, rc = list_segments(dir, &bases, &n, err);
+    int nfound = n;
     int64_t stored_start = read_start_file(dir);
     for (int i = 0; rc == 0 && i < n; i++) {
         sl_segment_t *seg;
@@ -243,7 +244,7 @@ int sl_plog_open(const char *dir, const sl_log_config_t *cfg, sl_plog_t **out, s
         return SL_B_EIO;
     }
     log->durable_offset = active(log)->next_offset;
-    if (!clean)
+    if (!clean && nfound > 0)
         sl_log(SL_INFO, "log", "%s: recovered, offsets %" PRId64 "..%" PRId64 " in %d segment(s)", dir,
                log->start_offset, log->durable_offset, log->nsegs);
     if ((rc = sl_flusher_start(log, err)) != 0) {
@@ -303,6 +304,7 @@ int sl_plog_roll_locked(sl_plog_t *log, int64_t now_ms, sl_err_t *err)
         return rc;
     }
     if (sync) {
+        log->syncs++;
         if (fsync_dir(log->dir) != 0)
             return sl_err_set(err, SL_B_EIO, "fsync %s: %s", log->dir, strerror(errno));
         if (cur->next_offset > log->durable_offset) {
@@ -425,6 +427,14 @@ int64_t sl_plog_size_bytes(sl_plog_t *log)
     int64_t v = 0;
     for (int i = 0; i < log->nsegs; i++)
         v += log->segs[i]->size;
+    pthread_mutex_unlock(&log->mu);
+    return v;
+}
+
+int64_t sl_plog_sync_count(sl_plog_t *log)
+{
+    pthread_mutex_lock(&log->mu);
+    int64_t v = log->syncs;
     pthread_mutex_unlock(&log->mu);
     return v;
 }

@@ -269,9 +269,7 @@ static int decode_configs(const msgpack_object *m, sl_topic_info_t *out)
 
 /* Decode the record (key = name, value = msgpack) into out.  Every length and
  * count is checked; unknown map keys are skipped (room for later fields).
- * msgpack-c allocates a declared map size before reading it; with the value
- * capped at MAX_VALUE_BYTES an absurd declared size fails as "not enough
- * data" or as an allocation failure, both reported as corrupt. */
+ * The bytes pass mp_check before msgpack-c sees them. */
 static int decode_topic(const MDB_val *k, const MDB_val *v, sl_topic_info_t *out, sl_err_t *err)
 {
     memset(out, 0, sizeof *out);
@@ -285,9 +283,12 @@ static int decode_topic(const MDB_val *k, const MDB_val *v, sl_topic_info_t *out
         return sl_err_set(err, SL_B_ECORRUPT, "topic registry: corrupt record for %s (%zu bytes)", out->name,
                           v->mv_size);
 
+    size_t off = 0;
+    if (!mp_check(v->mv_data, v->mv_size, &off, 0) || off != v->mv_size)
+        return sl_err_set(err, SL_B_ECORRUPT, "topic registry: corrupt record for topic %s", out->name);
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
-    size_t off = 0;
+    off = 0;
     int bad = msgpack_unpack_next(&u, v->mv_data, v->mv_size, &off) != MSGPACK_UNPACK_SUCCESS ||
               off != v->mv_size || u.data.type != MSGPACK_OBJECT_MAP;
     bool have_partitions = false;

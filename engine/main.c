@@ -1,2 +1,111 @@
-/* placeholder while the CLI is written. */
-int main(void) { return 0; }
+/* The sluice command line: global options (--log-level), the table of
+ * commands, and the exit-code convention (0 ok, 1 runtime error, 2 usage
+ * error).  Each command parses its own flags in its cli_*.c file; data goes to
+ * stdout, diagnostics and logs to stderr. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "engine/cli.h"
+
+static void usage(FILE *f)
+{
+    fputs("Usage: sluice [--log-level LEVEL] COMMAND [ARGS...]\n"
+          "\n"
+          "Sluice: a stream processor with a built-in Kafka-compatible broker.\n"
+          "\n"
+          "Commands:\n"
+          "  log       work on one partition log folder: append, dump, find-time, info\n"
+          "  version   print the version\n"
+          "  help      print this help, or a command's help (sluice help log)\n"
+          "\n"
+          "Global options:\n"
+          "  --log-level LEVEL   debug, info, warn, error or off (default: info)\n"
+          "  -h, --help          print this help\n"
+          "  -V, --version       print the version\n"
+          "\n"
+          "Run 'sluice COMMAND --help' for the options of a command.\n"
+          "Exit codes: 0 success, 1 runtime error, 2 usage error.\n",
+          f);
+}
+
+static int version(void)
+{
+    printf("sluice %s\n", SL_VERSION);
+    return SL_EXIT_OK;
+}
+
+static int run_command(int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    if (strcmp(cmd, "log") == 0)
+        return sl_cli_log(argc, argv);
+    if (strcmp(cmd, "version") == 0) {
+        if (argc > 1) {
+            fprintf(stderr, "sluice: version takes no arguments\n");
+            return SL_EXIT_USAGE;
+        }
+        return version();
+    }
+    if (strcmp(cmd, "help") == 0) {
+        if (argc == 1) {
+            usage(stdout);
+            return SL_EXIT_OK;
+        }
+        if (argc == 2 && strcmp(argv[1], "log") == 0) {
+            char *help_argv[] = {argv[1], "--help", NULL};
+            return sl_cli_log(2, help_argv);
+        }
+        if (argc == 2 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "help") == 0)) {
+            usage(stdout);
+            return SL_EXIT_OK;
+        }
+        fprintf(stderr, "sluice: help: unknown command '%s'\n\n", argv[1]);
+        usage(stderr);
+        return SL_EXIT_USAGE;
+    }
+    fprintf(stderr, "sluice: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return SL_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    /* '+': stop at the command name; its flags belong to the command. */
+    while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': {
+            int level = sl_log_parse_level(optarg);
+            if (level < 0) {
+                fprintf(stderr, "sluice: invalid --log-level '%s' (debug, info, warn, error, off)\n", optarg);
+                return SL_EXIT_USAGE;
+            }
+            sl_log_set_level(level);
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            return SL_EXIT_OK;
+        case 'V':
+            return version();
+        default:
+            fputc('\n', stderr);
+            usage(stderr);
+            return SL_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "sluice: missing command\n\n");
+        usage(stderr);
+        return SL_EXIT_USAGE;
+    }
+    return run_command(argc - optind, argv + optind);
+}

@@ -23,7 +23,7 @@
 
 #include "broker/broker.h"
 
-#define ROUNDS 30
+#define ROUNDS 60
 #define SEGMENT_BYTES (256 * 1024)
 /* Batches a child appends per round before it idles waiting for its kill:
  * bounds the log's growth (each round re-reads the whole log). */

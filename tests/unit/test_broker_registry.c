@@ -410,6 +410,9 @@ static void test_corrupt_records_are_errors(void **state)
         {"notmap", "\x93\x01\x02\x03", 4},                                /* an array */
         {"truncated", "\x82\xaapartitions", 12},                          /* map cut short */
         {"huge_map", "\xdf\xff\xff\xff\xff", 5},                          /* declares 4G entries */
+        {"huge_cfgs", "\x82\xaapartitions\x01\xa7" "configs\xdd\xff\xff\xff\xff", 26},
+        {"huge_str", "\x81\xdb\xff\xff\xff\xff", 6},
+        {"deep", "\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x01", 11},
         {"zero_parts", "\x82\xaapartitions\x00\xa7" "configs\x80", 22},   /* partitions 0 */
         {"neg_parts", "\x82\xaapartitions\xff\xa7" "configs\x80", 22},    /* partitions -1 */
         {"no_parts", "\x81\xa7" "configs\x80", 10},                       /* missing partitions */

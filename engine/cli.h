@@ -1,0 +1,14 @@
+/* Internal to engine/: the pieces shared by the sluice command-line front end
+ * (main.c) and its subcommands (cli_*.c).  Exit codes follow DESIGN.md:
+ * 0 ok, 1 runtime error, 2 usage error. */
+#ifndef SL_ENGINE_CLI_H
+#define SL_ENGINE_CLI_H
+
+#define SL_EXIT_OK 0
+#define SL_EXIT_ERROR 1
+#define SL_EXIT_USAGE 2
+
+/* `sluice log ...`: argv[0] is "log".  Returns the process exit code. */
+int sl_cli_log(int argc, char **argv);
+
+#endif
