@@ -222,6 +222,15 @@ int sl_segment_open(const char *dir, int64_t base_offset, bool recover, const sl
     rc = sl_index_open(&seg->idx, seg->path, st.st_size, err);
     if (rc < 0)
         goto fail;
+    if (rc == 0 && seg->idx.noidx) {
+        /* The entries look sane; check the last one really points at the
+         * batch it names (a cheap guard against plausible garbage). */
+        const sl_oidx_entry_t *last = &seg->idx.oidx[seg->idx.noidx - 1];
+        uint8_t b[8];
+        if (sl_pread_full(seg->log_fd, b, sizeof b, last->position) != 0 ||
+            (int64_t)sl_be64(b) != base_offset + last->rel_offset)
+            rc = 1;
+    }
     int64_t from = 0;
     if (rc == 1 || recover) {
         if (rc == 1 && !recover)

@@ -54,7 +54,8 @@ static int run_command(int argc, char **argv)
             return SL_EXIT_OK;
         }
         if (argc == 2 && strcmp(argv[1], "log") == 0) {
-            char *help_argv[] = {argv[1], "--help", NULL};
+            static char help_flag[] = "--help";
+            char *help_argv[] = {argv[1], help_flag, NULL};
             return sl_cli_log(2, help_argv);
         }
         if (argc == 2 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "help") == 0)) {
@@ -79,8 +80,10 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
-    /* '+': stop at the command name; its flags belong to the command. */
-    while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+    /* '+': stop at the command name, its flags belong to the command; ':'
+     * (and opterr off): report bad options ourselves. */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'l': {
             int level = sl_log_parse_level(optarg);
@@ -97,7 +100,8 @@ int main(int argc, char **argv)
         case 'V':
             return version();
         default:
-            fputc('\n', stderr);
+            fprintf(stderr, "sluice: %s '%s'\n\n", c == ':' ? "missing value for option" : "unknown option",
+                    argv[optind - 1]);
             usage(stderr);
             return SL_EXIT_USAGE;
         }

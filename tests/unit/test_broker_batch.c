@@ -79,7 +79,7 @@ static int iterate_status(const uint8_t *p, size_t len)
     int rc = sl_batch_iter_start(&it, p, len, &err);
     int n = 0;
     sl_record_t rec;
-    while (rc == 0 && (rc = sl_batch_iter_next(&it, &rec, &err)) == 1)
+    while (rc >= 0 && (rc = sl_batch_iter_next(&it, &rec, &err)) == 1)
         n++;
     sl_batch_iter_free(&it);
     if (rc < 0)
@@ -225,7 +225,7 @@ static int setup_group(void **state)
         return -1;
     uint64_t s = 99;
     for (size_t i = 0; i < BIG_VALUE_LEN; i++) /* half repetitive, half random */
-        big_value[i] = (uint8_t)(i < BIG_VALUE_LEN / 2 ? "abcdefgh"[i % 8] : rng_next(&s));
+        big_value[i] = i < BIG_VALUE_LEN / 2 ? (uint8_t)"abcdefgh"[i % 8] : (uint8_t)rng_next(&s);
     return 0;
 }
 

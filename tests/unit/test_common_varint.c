@@ -113,7 +113,7 @@ static void test_decoder_consumes_only_one_varint(void **state)
 static void test_truncated_input_returns_zero(void **state)
 {
     (void)state;
-    uint8_t b[SL_VARINT_MAX];
+    uint8_t b[SL_VARINT_MAX] = {0};
     uint64_t u;
     int64_t s;
     assert_int_equal(sl_uvarint_get(b, 0, SL_VARINT_MAX, &u), 0);

@@ -1,0 +1,217 @@
+/* Append throughput of the partition log next to plain write(2) of the same
+ * bytes, so the cost of the log (copy, offset patching, indexes, locking) shows
+ * as a ratio.  One batch of 1,000 records of 100 bytes is built once and
+ * appended until --bytes (1 GB by default); two modes: no fsync, and an fsync
+ * every 1 MiB.  Results on stdout; progress on stderr only when it is a TTY. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+
+#define RECORDS_PER_BATCH 1000
+#define VALUE_BYTES 100
+#define SYNC_EVERY (1 << 20)
+#define TARGET_RATIO 0.8
+
+static void die(const char *what, int rc, const sl_err_t *err)
+{
+    fprintf(stderr, "bench_log_append: %s: %d (%s) %s\n", what, rc, rc < 0 ? sl_broker_strerror(rc) : strerror(errno),
+            err ? err->msg : "");
+    exit(1);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench_log_append [--bytes N[k|m|g]] [--dir PARENT]\n"
+                    "  --bytes  bytes appended per run (default 1g = 10^9)\n"
+                    "  --dir    where the temporary data folder is made (default $SL_BENCH_DIR or /tmp)\n");
+    exit(2);
+}
+
+static int64_t parse_bytes(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    double mult = 1;
+    switch (*end) {
+    case 'k': case 'K': mult = 1e3; end++; break;
+    case 'm': case 'M': mult = 1e6; end++; break;
+    case 'g': case 'G': mult = 1e9; end++; break;
+    default: break;
+    }
+    if (*end || v <= 0)
+        usage();
+    return (int64_t)(v * mult);
+}
+
+/* Every 64th batch, and once more at the end (which clears the line). */
+static void progress(const char *label, int64_t batches, int64_t done, int64_t total)
+{
+    if (done >= total)
+        fprintf(stderr, "\r\033[K");
+    else if (batches % 64 == 0)
+        fprintf(stderr, "\r  %-38s %3d%%", label, (int)(done * 100 / total));
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) { return remove(path); }
+
+typedef struct run {
+    int64_t bytes;
+    double seconds;
+} run_t;
+
+static double mbps(const run_t *r) { return (double)r->bytes / 1e6 / r->seconds; }
+
+/* Plain write(2) of `batch` until total; fdatasync every SYNC_EVERY if sync. */
+static run_t run_write(const char *dir, const sl_buf_t *batch, int64_t total, bool sync, bool tty)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/baseline.bin", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        die("open baseline file", 0, NULL);
+    const char *label = sync ? "write(2) + fdatasync every 1 MiB" : "write(2), no fsync";
+    run_t r = {0, 0};
+    int64_t since_sync = 0, batches = 0;
+    int64_t t0 = sl_mono_ns();
+    while (r.bytes < total) {
+        size_t off = 0;
+        while (off < batch->len) {
+            ssize_t n = write(fd, batch->data + off, batch->len - off);
+            if (n < 0 && errno != EINTR)
+                die("write", 0, NULL);
+            if (n > 0)
+                off += (size_t)n;
+        }
+        r.bytes += (int64_t)batch->len;
+        since_sync += (int64_t)batch->len;
+        if (sync && since_sync >= SYNC_EVERY) {
+            if (fdatasync(fd))
+                die("fdatasync", 0, NULL);
+            since_sync = 0;
+        }
+        if (tty)
+            progress(label, ++batches, r.bytes, total);
+    }
+    r.seconds = (double)(sl_mono_ns() - t0) / 1e9;
+    close(fd);
+    unlink(path);
+    return r;
+}
+
+/* sl_plog_append of `batch` until total; sl_plog_flush every SYNC_EVERY if sync. */
+static run_t run_sluice(const char *dir, const sl_buf_t *batch, int64_t total, bool sync, bool tty)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/t-%d", dir, sync);
+    sl_log_config_t cfg;
+    sl_log_config_default(&cfg);
+    cfg.flush_policy = SL_FLUSH_NEVER; /* the bench decides when to sync */
+    sl_plog_t *log;
+    sl_err_t err = {0};
+    int rc = sl_plog_open(path, &cfg, &log, &err);
+    if (rc)
+        die("sl_plog_open", rc, &err);
+    const char *label = sync ? "sluice append + flush every 1 MiB" : "sluice append, flush never";
+    run_t r = {0, 0};
+    int64_t since_sync = 0, batches = 0;
+    int64_t t0 = sl_mono_ns();
+    while (r.bytes < total) {
+        sl_append_info_t info;
+        if ((rc = sl_plog_append(log, batch->data, batch->len, sl_now_ms(), &info, &err)))
+            die("sl_plog_append", rc, &err);
+        r.bytes += (int64_t)batch->len;
+        since_sync += (int64_t)batch->len;
+        if (sync && since_sync >= SYNC_EVERY) {
+            if ((rc = sl_plog_flush(log)))
+                die("sl_plog_flush", rc, NULL);
+            since_sync = 0;
+        }
+        if (tty)
+            progress(label, ++batches, r.bytes, total);
+    }
+    r.seconds = (double)(sl_mono_ns() - t0) / 1e9;
+    sl_plog_close(log); /* not timed: the baseline's close is not either */
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return r;
+}
+
+static void build_batch(sl_buf_t *out)
+{
+    sl_batch_builder_t b;
+    sl_batch_builder_init(&b);
+    sl_batch_builder_begin(&b, SL_COMPRESSION_NONE, 0);
+    uint8_t value[VALUE_BYTES];
+    int64_t now = sl_now_ms();
+    for (int i = 0; i < RECORDS_PER_BATCH; i++) {
+        for (int j = 0; j < VALUE_BYTES; j++)
+            value[j] = (uint8_t)('a' + (i * 7 + j) % 26);
+        int rc = sl_batch_builder_add(&b, now, NULL, -1, value, VALUE_BYTES, NULL, 0);
+        if (rc)
+            die("sl_batch_builder_add", rc, NULL);
+    }
+    sl_err_t err = {0};
+    int rc = sl_batch_builder_finish(&b, out, &err);
+    if (rc)
+        die("sl_batch_builder_finish", rc, &err);
+    sl_batch_builder_free(&b);
+}
+
+static void print_pair(const char *base_label, const run_t *base, const char *sl_label, const run_t *sl)
+{
+    double ratio = mbps(sl) / mbps(base);
+    printf("  %-38s %9.1f MB/s  (%.2f s)\n", base_label, mbps(base), base->seconds);
+    printf("  %-38s %9.1f MB/s  (%.2f s)  ratio sluice/baseline %.2f (target >= %.1f: %s)\n", sl_label, mbps(sl),
+           sl->seconds, ratio, TARGET_RATIO, ratio >= TARGET_RATIO ? "met" : "NOT met");
+}
+
+int main(int argc, char **argv)
+{
+    int64_t total = 1000000000;
+    const char *parent = getenv("SL_BENCH_DIR");
+    if (!parent || !*parent)
+        parent = "/tmp";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--bytes") == 0 && i + 1 < argc)
+            total = parse_bytes(argv[++i]);
+        else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+            parent = argv[++i];
+        else
+            usage();
+    }
+    bool tty = isatty(2);
+    sl_log_set_level(SL_WARN);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/sl-bench-append-XXXXXX", parent);
+    if (!mkdtemp(dir))
+        die("mkdtemp", 0, NULL);
+
+    sl_buf_t batch;
+    sl_buf_init(&batch);
+    build_batch(&batch);
+    printf("bench_log_append: batches of %d records x %d-byte values (%zu bytes each), %.1f MB per run, in %s\n",
+           RECORDS_PER_BATCH, VALUE_BYTES, batch.len, (double)total / 1e6, dir);
+    printf("  MB = 10^6 bytes; timings exclude the final close (the log's close syncs, the file's does not)\n");
+
+    /* Each run's file is deleted before the next, so dirty pages do not carry over. */
+    run_t w0 = run_write(dir, &batch, total, false, tty);
+    run_t s0 = run_sluice(dir, &batch, total, false, tty);
+    printf("no fsync (sluice: SL_FLUSH_NEVER):\n");
+    print_pair("baseline: write(2)", &w0, "sluice: sl_plog_append", &s0);
+    fflush(stdout);
+    run_t w1 = run_write(dir, &batch, total, true, tty);
+    run_t s1 = run_sluice(dir, &batch, total, true, tty);
+    printf("fsync every 1 MiB:\n");
+    print_pair("baseline: write(2) + fdatasync", &w1, "sluice: sl_plog_append + sl_plog_flush", &s1);
+
+    sl_buf_free(&batch);
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
