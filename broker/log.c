@@ -332,10 +332,15 @@ static int check_keys(const uint8_t *p, size_t len, sl_err_t *err)
     sl_batch_iter_init(&it);
     int rc = sl_batch_iter_start(&it, p, len, err);
     sl_record_t r;
-    while (rc == 0 && (rc = sl_batch_iter_next(&it, &r, err)) == 1)
-        if (r.key_len < 0)
-            rc = sl_err_set(err, SL_B_EINVAL, "compacted topic: record at offset delta %" PRId64 " has no key",
-                            r.offset - it.hdr.base_offset);
+    if (rc == 0) {
+        while ((rc = sl_batch_iter_next(&it, &r, err)) == 1) {
+            if (r.key_len < 0) {
+                rc = sl_err_set(err, SL_B_EINVAL, "compacted topic: record at offset delta %" PRId64 " has no key",
+                                r.offset - it.hdr.base_offset);
+                break;
+            }
+        }
+    }
     sl_batch_iter_free(&it);
     return rc < 0 ? rc : 0;
 }
