@@ -20,7 +20,6 @@
 #define VALUE_BYTES 100
 #define CHUNK (1 << 20)
 #define PASSES 3
-#define TARGET_RATIO 0.8
 
 static void die(const char *what, int rc, const sl_err_t *err)
 {
@@ -251,9 +250,8 @@ int main(int argc, char **argv)
     double ratio = mbps(&best_log) / mbps(&best_files);
     printf("  %-42s %9.1f MB/s  (%.3f s)\n", "baseline: read(2) of the segment files", mbps(&best_files),
            best_files.seconds);
-    printf("  %-42s %9.1f MB/s  (%.3f s)  ratio sluice/baseline %.2f (target >= %.1f: %s)\n",
-           "sluice: sl_plog_read, max_bytes 1 MiB", mbps(&best_log), best_log.seconds, ratio, TARGET_RATIO,
-           ratio >= TARGET_RATIO ? "met" : "NOT met");
+    printf("  %-42s %9.1f MB/s  (%.3f s)  ratio sluice/baseline %.2f\n", "sluice: sl_plog_read, max_bytes 1 MiB",
+           mbps(&best_log), best_log.seconds, ratio);
 
     sl_plog_close(log);
     for (int i = 0; i < nfiles; i++)

@@ -96,11 +96,13 @@ static inline size_t sl_batch_size(const sl_batch_header_t *h)
 
 /* Parse the 61-byte header at p (len = bytes available, >= header size).
  * Checks magic == 2, batch_length >= 49 and record_count >= 0; does NOT check
- * that the whole batch is present or the CRC (see sl_batch_validate). */
+ * that the whole batch is present or the CRC (see sl_batch_validate).
+ * Magic 0/1 (old message sets) give SL_B_EUNSUPPORTED, other magics SL_B_ECORRUPT. */
 int sl_batch_parse_header(const uint8_t *p, size_t len, sl_batch_header_t *h, sl_err_t *err);
 
 /* Full check of one batch occupying exactly p[0..len): header, total length
- * equals len, CRC-32C over attributes..end.  Cost: one pass of CRC. */
+ * equals len, CRC-32C over attributes..end, and a known compression codec
+ * (SL_B_EUNSUPPORTED otherwise).  Cost: one pass of CRC. */
 int sl_batch_validate(const uint8_t *p, size_t len, sl_batch_header_t *h, sl_err_t *err);
 
 /* A record as the iterator yields it: pointers into the batch (or into the
@@ -126,7 +128,8 @@ typedef struct sl_header {
 } sl_header_t;
 
 /* Iterates the records of one batch.  Owns a decompression buffer; reuse an
- * iterator (init again) to avoid allocating per batch; free when done. */
+ * iterator (init once, then start again per batch) to avoid allocating per
+ * batch; free when done. */
 typedef struct sl_batch_iter {
     sl_batch_header_t hdr;
     const uint8_t *pos, *end;
@@ -142,8 +145,9 @@ int sl_batch_iter_start(sl_batch_iter_t *it, const uint8_t *p, size_t len, sl_er
 int sl_batch_iter_next(sl_batch_iter_t *it, sl_record_t *rec, sl_err_t *err);
 void sl_batch_iter_free(sl_batch_iter_t *it);
 
-/* Walk a record's headers: *pos starts at rec->headers; returns 1 with *h
- * filled, 0 at the end, <0 if malformed. */
+/* Walk a record's headers: *pos (a byte offset into rec->headers) and *index
+ * (headers read so far) both start at 0; returns 1 with *h filled, 0 at the
+ * end, <0 if malformed. */
 int sl_record_header_next(const sl_record_t *rec, size_t *pos, int32_t *index, sl_header_t *h);
 
 /* Builds one batch.  Records accumulate uncompressed in `records`; finish
@@ -164,7 +168,7 @@ void sl_batch_builder_begin(sl_batch_builder_t *b, int compression, int64_t base
 /* Add a record with the next offset delta (= number of records so far). */
 int sl_batch_builder_add(sl_batch_builder_t *b, int64_t timestamp, const void *key, int32_t key_len,
                          const void *value, int32_t value_len, const sl_header_t *headers, int32_t nheaders);
-/* Add a record at an explicit offset delta (>= previous; compaction keeps gaps)
+/* Add a record at an explicit offset delta (> previous; compaction keeps gaps)
  * and raw encoded headers (as sl_record_t carries them). */
 int sl_batch_builder_add_raw(sl_batch_builder_t *b, int32_t offset_delta, int64_t timestamp, int8_t attributes,
                              const void *key, int32_t key_len, const void *value, int32_t value_len,
@@ -178,7 +182,7 @@ void sl_batch_builder_free(sl_batch_builder_t *b);
 /* Compression codecs over whole blocks (Kafka framing: gzip with gzip header,
  * snappy in xerial framing (raw snappy accepted on input), lz4 frame format,
  * zstd frames).  Output is appended to `out`.  Decompression stops with
- * SL_B_ETOOLARGE past max_out bytes. */
+ * SL_B_ETOOLARGE once this call would append more than max_out bytes. */
 int sl_compress(int codec, const uint8_t *in, size_t len, sl_buf_t *out, sl_err_t *err);
 int sl_decompress(int codec, const uint8_t *in, size_t len, sl_buf_t *out, size_t max_out, sl_err_t *err);
 const char *sl_compression_name(int codec);
@@ -296,6 +300,12 @@ int sl_plog_maintain(sl_plog_t *log, int64_t now_ms, sl_err_t *err);
 /* Compaction alone (cleanup.policy must include compact). */
 int sl_plog_compact(sl_plog_t *log, int64_t now_ms, sl_err_t *err);
 
+/* Call fn with the header of every batch whose last offset is >= from_offset,
+ * in offset order (reads only the 61-byte headers).  Stops early when fn
+ * returns non-zero.  Used to rebuild producer state from the log tail. */
+int sl_plog_scan_batches(sl_plog_t *log, int64_t from_offset, int (*fn)(void *arg, const sl_batch_header_t *h),
+                         void *arg, sl_err_t *err);
+
 /* Raise the log start offset (DeleteRecords); deletes segments wholly below. */
 int sl_plog_delete_records_before(sl_plog_t *log, int64_t offset, sl_err_t *err);
 
@@ -339,5 +349,48 @@ int sl_registry_set_partitions(sl_registry_t *reg, const char *name, int32_t par
 int sl_topic_log_config(const sl_topic_info_t *t, sl_log_config_t *cfg, sl_err_t *err);
 /* "<data>/topics/<topic>-<partition>" into buf. */
 int sl_partition_dir(const char *data_dir, const char *topic, int32_t partition, char *buf, size_t cap);
+
+/* ---- the Kafka-protocol broker (server.c, topics.c, proto_*.c, group.c) --------- */
+
+typedef struct sl_broker_config {
+    char data_dir[4096];
+    char host[256];                       /* listen address (127.0.0.1) */
+    int port;                             /* 9092; 0 = any free port (see sl_broker_port) */
+    int32_t node_id;                      /* broker.id (0) */
+    int32_t num_partitions;               /* num.partitions (1) */
+    bool auto_create_topics;              /* auto.create.topics.enable (true) */
+    int32_t max_request_bytes;            /* socket.request.max.bytes (100 MiB) */
+    sl_log_config_t log;                  /* log.* defaults for every topic */
+    int32_t group_min_session_ms;         /* group.min.session.timeout.ms (6000) */
+    int32_t group_max_session_ms;         /* group.max.session.timeout.ms (1800000) */
+    int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms (0 here; Kafka: 3000) */
+    int64_t offsets_retention_ms;         /* offsets.retention.minutes (7 days) */
+} sl_broker_config_t;
+
+void sl_broker_config_default(sl_broker_config_t *cfg);
+/* Set one broker setting by Kafka's server.properties name (broker.id,
+ * num.partitions, auto.create.topics.enable, socket.request.max.bytes,
+ * message.max.bytes, log.segment.bytes, log.roll.ms, log.retention.ms /
+ * .minutes / .hours, log.retention.bytes, log.cleanup.policy,
+ * log.flush.interval.messages, log.flush.interval.ms, log.index.interval.bytes,
+ * log.cleaner.delete.retention.ms, group.*.session.timeout.ms,
+ * group.initial.rebalance.delay.ms, offsets.retention.minutes). */
+int sl_broker_config_set(sl_broker_config_t *cfg, const char *key, const char *value, sl_err_t *err);
+/* Read a server.properties-style file (key=value, # comments). */
+int sl_broker_config_load(sl_broker_config_t *cfg, const char *path, sl_err_t *err);
+
+typedef struct sl_broker sl_broker_t;
+
+/* Open the data folder (topics, logs, groups, producer state) and bind the
+ * listener.  Nothing is served until sl_broker_run. */
+int sl_broker_open(const sl_broker_config_t *cfg, sl_broker_t **out, sl_err_t *err);
+/* The bound port (useful with port 0). */
+int sl_broker_port(sl_broker_t *b);
+/* Serve on the calling thread until sl_broker_stop. */
+int sl_broker_run(sl_broker_t *b);
+/* Ask a running broker to stop; safe from any thread and from a signal handler. */
+void sl_broker_stop(sl_broker_t *b);
+/* Close connections, sync and close every log, free.  After run returned. */
+void sl_broker_close(sl_broker_t *b);
 
 #endif

@@ -156,7 +156,8 @@ static int list_segments(const char *dir, int64_t **bases, int *n, sl_err_t *err
         (*bases)[(*n)++] = base;
     }
     closedir(d);
-    qsort(*bases, (size_t)*n, sizeof **bases, cmp_i64);
+    if (*n > 1)
+        qsort(*bases, (size_t)*n, sizeof **bases, cmp_i64);
     return 0;
 }
 
@@ -177,7 +178,7 @@ int sl_plog_open(const char *dir, const sl_log_config_t *cfg, sl_plog_t **out, s
 {
     if (strlen(dir) >= sizeof(((sl_plog_t *)0)->dir) - 64)
         return sl_err_set(err, SL_B_EINVAL, "path too long: %s", dir);
-    if (cfg->index_interval_bytes <= 0 || cfg->segment_bytes < SL_BATCH_HEADER_SIZE)
+    if (cfg->index_interval_bytes < 0 || cfg->segment_bytes < 1)
         return sl_err_set(err, SL_B_EINVAL, "invalid log config (index.interval.bytes / segment.bytes)");
     if (mkdir_p(dir) != 0)
         return sl_err_set(err, SL_B_EIO, "mkdir %s: %s", dir, strerror(errno));
@@ -682,4 +683,46 @@ int sl_plog_delete_records_before(sl_plog_t *log, int64_t offset, sl_err_t *err)
     pthread_mutex_unlock(&log->mu);
     pthread_mutex_unlock(&log->maint_mu);
     return rc;
+}
+
+int sl_plog_scan_batches(sl_plog_t *log, int64_t from_offset, int (*fn)(void *arg, const sl_batch_header_t *h),
+                         void *arg, sl_err_t *err)
+{
+    int64_t offset = from_offset;
+    for (;;) {
+        pthread_mutex_lock(&log->mu);
+        if (offset < log->start_offset)
+            offset = log->start_offset;
+        if (offset >= active(log)->next_offset) {
+            pthread_mutex_unlock(&log->mu);
+            return 0;
+        }
+        int i = find_segment_locked(log, offset);
+        sl_segment_t *seg = log->segs[i];
+        int64_t from = 0, limit = seg->size, seg_end = seg->next_offset;
+        if (offset > seg->base_offset && offset - seg->base_offset <= UINT32_MAX)
+            from = sl_index_lookup_offset(&seg->idx, (uint32_t)(offset - seg->base_offset));
+        seg->refs++;
+        pthread_mutex_unlock(&log->mu);
+        int rc = sl_segment_find_position(seg, offset, from, limit, &from, err);
+        int stop = 0;
+        while (rc == 0 && !stop && from < limit) {
+            uint8_t hdr[SL_BATCH_HEADER_SIZE];
+            sl_batch_header_t h;
+            if (limit - from < SL_BATCH_HEADER_SIZE || sl_pread_full(seg->log_fd, hdr, sizeof hdr, from)) {
+                rc = sl_err_set(err, SL_B_EIO, "%s: read at %" PRId64 " failed", seg->path, from);
+                break;
+            }
+            if ((rc = sl_batch_parse_header(hdr, sizeof hdr, &h, err)) != 0)
+                break;
+            stop = fn(arg, &h);
+            from += (int64_t)sl_batch_size(&h);
+        }
+        pthread_mutex_lock(&log->mu);
+        sl_plog_seg_release_locked(log, seg);
+        pthread_mutex_unlock(&log->mu);
+        if (rc || stop)
+            return rc;
+        offset = seg_end > offset ? seg_end : offset + 1;
+    }
 }

@@ -145,8 +145,8 @@ static _Noreturn void child_run(const char *dir, uint32_t round, uint64_t seed, 
     static uint8_t value[VALUE_FIXED + MAX_PAYLOAD];
     for (uint32_t seq = 0; seq < CHILD_MAX_BATCHES; seq++) {
         int64_t base = sl_plog_end_offset(log);
-        bool big = rng_range(&rng, 0, 15) == 0; /* ~100 KiB: long writes, likelier to tear */
-        uint32_t n = big ? rng_range(&rng, 30, 60) : rng_range(&rng, 1, 8);
+        bool big = rng_range(&rng, 0, 7) == 0; /* up to ~850 KiB: long writes, likelier to tear */
+        uint32_t n = big ? rng_range(&rng, 60, 280) : rng_range(&rng, 1, 8);
         int codec = rng_range(&rng, 0, 3) == 0 ? SL_COMPRESSION_ZSTD : SL_COMPRESSION_NONE;
         sl_batch_builder_begin(&b, codec, 0);
         uint32_t crc = 0;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the benchmarks (`make bench`): log append and log read throughput, each
+# next to a plain write(2)/read(2) baseline.  Usage: scripts/bench.sh BUILD_DIR.
+# Data goes to a temporary folder under $SL_BENCH_DIR (default /tmp), removed
+# afterwards; $SL_BENCH_BYTES (e.g. 200m) changes the 1 GB default size.
+set -euo pipefail
+build=${1:?usage: scripts/bench.sh BUILD_DIR}
+parent=${SL_BENCH_DIR:-/tmp}
+tmp=$(mktemp -d "$parent/sl-bench-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+args=(--dir "$tmp")
+[ -n "${SL_BENCH_BYTES:-}" ] && args+=(--bytes "$SL_BENCH_BYTES")
+"$build/bench/bench_log_append" "${args[@]}"
+echo
+"$build/bench/bench_log_read" "${args[@]}"
