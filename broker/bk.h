@@ -70,10 +70,12 @@ enum sl_kerr {
     SL_KERR_INVALID_REPLICATION_FACTOR = 38,
     SL_KERR_INVALID_CONFIG = 40,
     SL_KERR_INVALID_REQUEST = 42,
+    SL_KERR_INVALID_TXN_STATE = 48,
     SL_KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT = 43,
     SL_KERR_OUT_OF_ORDER_SEQUENCE_NUMBER = 45,
     SL_KERR_DUPLICATE_SEQUENCE_NUMBER = 46,
     SL_KERR_INVALID_PRODUCER_EPOCH = 47,
+    SL_KERR_KAFKA_STORAGE_ERROR = 56,
     SL_KERR_UNKNOWN_PRODUCER_ID = 59,
     SL_KERR_NON_EMPTY_GROUP = 68,
     SL_KERR_GROUP_ID_NOT_FOUND = 69,
@@ -97,6 +99,7 @@ typedef struct bk_partition {
     int32_t id;
     sl_plog_t *log;
     bk_pstate_t *producers;
+    const char *dir; /* partition folder, owned by topics.c; bk_pstate_open copies it (NULL: no snapshot) */
 } bk_partition_t;
 
 struct bk_topic {

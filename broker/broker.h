@@ -289,6 +289,8 @@ int sl_plog_read(sl_plog_t *log, int64_t offset, size_t max_bytes, sl_buf_t *out
 /* Earliest offset whose record timestamp is >= ts, or -1 when none is
  * (ListOffsets semantics).  Cost: index lookups plus one segment scan. */
 int sl_plog_offset_for_time(sl_plog_t *log, int64_t ts, int64_t *offset, sl_err_t *err);
+/* The same, also giving that record's timestamp (-1 when none). */
+int sl_plog_lookup_time(sl_plog_t *log, int64_t ts, int64_t *offset, int64_t *timestamp, sl_err_t *err);
 
 /* Roll the active segment now (new segment at the log end offset). */
 int sl_plog_roll(sl_plog_t *log, int64_t now_ms);

@@ -584,7 +584,7 @@ int sl_plog_read(sl_plog_t *log, int64_t offset, size_t max_bytes, sl_buf_t *out
 /* First record with timestamp >= ts (and offset >= min_offset) in the batches
  * of `seg` from position pos; *found = -1 when none. */
 static int scan_for_time(sl_segment_t *seg, int64_t pos, int64_t limit, int64_t ts, int64_t min_offset,
-                         int64_t *found, sl_err_t *err)
+                         int64_t *found, int64_t *found_ts, sl_err_t *err)
 {
     sl_buf_t buf;
     sl_buf_init(&buf);
@@ -618,6 +618,7 @@ static int scan_for_time(sl_segment_t *seg, int64_t pos, int64_t limit, int64_t 
             while ((rc = sl_batch_iter_next(&it, &r, err)) == 1)
                 if (r.timestamp >= ts && r.offset >= min_offset) {
                     *found = r.offset;
+                    *found_ts = r.timestamp;
                     break;
                 }
             if (rc < 0)
@@ -633,7 +634,14 @@ static int scan_for_time(sl_segment_t *seg, int64_t pos, int64_t limit, int64_t 
 
 int sl_plog_offset_for_time(sl_plog_t *log, int64_t ts, int64_t *offset, sl_err_t *err)
 {
+    int64_t found_ts;
+    return sl_plog_lookup_time(log, ts, offset, &found_ts, err);
+}
+
+int sl_plog_lookup_time(sl_plog_t *log, int64_t ts, int64_t *offset, int64_t *timestamp, sl_err_t *err)
+{
     *offset = -1;
+    *timestamp = -1;
     pthread_mutex_lock(&log->mu);
     for (int i = 0; i < log->nsegs; i++) {
         sl_segment_t *seg = log->segs[i];
@@ -645,7 +653,7 @@ int sl_plog_offset_for_time(sl_plog_t *log, int64_t ts, int64_t *offset, sl_err_
         int64_t limit = seg->size, min_offset = log->start_offset;
         seg->refs++;
         pthread_mutex_unlock(&log->mu);
-        int rc = scan_for_time(seg, from, limit, ts, min_offset, offset, err);
+        int rc = scan_for_time(seg, from, limit, ts, min_offset, offset, timestamp, err);
         pthread_mutex_lock(&log->mu);
         sl_plog_seg_release_locked(log, seg);
         if (rc || *offset >= 0) {

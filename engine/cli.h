@@ -10,5 +10,7 @@
 
 /* `sluice log ...`: argv[0] is "log".  Returns the process exit code. */
 int sl_cli_log(int argc, char **argv);
+/* `sluice broker ...`: runs the Kafka-protocol broker until SIGINT/SIGTERM. */
+int sl_cli_broker(int argc, char **argv);
 
 #endif
