@@ -51,6 +51,7 @@ enum sl_kerr {
     SL_KERR_NOT_LEADER_OR_FOLLOWER = 6,
     SL_KERR_REQUEST_TIMED_OUT = 7,
     SL_KERR_MESSAGE_TOO_LARGE = 10,
+    SL_KERR_OFFSET_METADATA_TOO_LARGE = 12,
     SL_KERR_COORDINATOR_LOAD_IN_PROGRESS = 14,
     SL_KERR_COORDINATOR_NOT_AVAILABLE = 15,
     SL_KERR_NOT_COORDINATOR = 16,
@@ -207,12 +208,23 @@ struct bk_conn {
     sl_buf_t in;                /* bytes read, not yet a whole frame */
     bk_resp_t *q_head, *q_tail; /* responses in request order */
     bool closing;
+    bool detached;              /* no socket (bk_debug_feed): ready responses are dropped */
     int64_t id;
     char peer[64];
 };
 
 /* Close a connection (logged with reason); parked responses are detached. */
 void bk_conn_close(bk_conn_t *conn, const char *reason);
+
+/* Fuzzing and replay entry point: handle data[0..len) as the bytes a client
+ * sent on a new connection, through the same framing, header decoding and
+ * handlers as a socket, but with no socket: responses are built and then
+ * dropped.  The connection is closed at the end and the loop run briefly, so
+ * its parked requests (long-poll fetches, acks=all produces) are released
+ * before the call returns.  Returns 0 when every whole frame was accepted, 1
+ * when the broker closed the connection (a malformed, oversized or
+ * unsupported request, as a client would see it), SL_B_ENOMEM. */
+int bk_debug_feed(struct sl_broker *b, const uint8_t *data, size_t len);
 
 /* Run fn(b, arg, status) on the loop thread.  Thread-safe; used by durable
  * callbacks from log flusher threads. */
@@ -270,10 +282,12 @@ void bk_pstate_close(bk_partition_t *p);
 /* Before appending a batch with producer_id >= 0: SL_KERR_NONE to append,
  * SL_KERR_DUPLICATE_SEQUENCE_NUMBER with *dup_base_offset set when this batch
  * was already appended (answer success with that offset, append nothing),
- * or OUT_OF_ORDER_SEQUENCE_NUMBER / INVALID_PRODUCER_EPOCH /
- * UNKNOWN_PRODUCER_ID. */
+ * or OUT_OF_ORDER_SEQUENCE_NUMBER / INVALID_PRODUCER_EPOCH / INVALID_RECORD
+ * (producer id without a sequence).  A producer with no state is accepted at
+ * any sequence (Kafka >= 2.5), so UNKNOWN_PRODUCER_ID is never returned. */
 int16_t bk_pstate_check(bk_partition_t *p, const sl_batch_header_t *h, int64_t *dup_base_offset);
-/* After a successful append of that batch at base_offset. */
+/* After a successful append of that batch at base_offset (not after a
+ * duplicate: nothing was appended). */
 void bk_pstate_update(bk_partition_t *p, const sl_batch_header_t *h, int64_t base_offset);
 
 #endif

@@ -217,15 +217,16 @@ struct bk_groups {
     ofs_store_t *offsets;
     uv_timer_t *timer;          /* fires at grp_next_deadline(); heap: freed by its close callback */
     int64_t timer_at;
-    bk_resp_t *current;         /* the response of the request being handled */
-    bool current_done;          /* ... completed during the handler: answer BK_DONE */
-    int64_t last_expire_ms;
+    int64_t last_expire_ms;     /* wall clock of the last offsets expiry pass */
 };
 
 /* Monotonic milliseconds: the coordinator's clock for every deadline. */
 int64_t bk_groups_now(void);
 /* Re-arm the coordinator's timer after a state change. */
 void bk_groups_schedule(struct sl_broker *b);
+/* offsets.retention.minutes: drop offsets of groups without members that
+ * were committed longer ago than that (proto_offsets.c). */
+void bk_offsets_expire(struct sl_broker *b, int64_t now_ms);
 /* Copy a wire string into buf as a C string; false when null, too long or
  * holding a NUL byte (never a valid id). */
 bool bk_kstr_cstr(kstr_t s, char *buf, size_t cap);

@@ -94,9 +94,10 @@ static int load(sl_index_t *idx, int64_t log_size, sl_err_t *err)
     }
 out:
     sl_buf_free(&b);
-    if (rc == 1) {
+    if (rc == 1)
         idx->noidx = idx->ntidx = 0;
-    }
+    idx->oidx_written = idx->noidx;
+    idx->tidx_written = idx->ntidx;
     return rc;
 }
 
@@ -127,6 +128,7 @@ int sl_index_open(sl_index_t *idx, const char *log_path, int64_t log_size, sl_er
 int sl_index_reset(sl_index_t *idx, sl_err_t *err)
 {
     idx->noidx = idx->ntidx = 0;
+    idx->oidx_written = idx->tidx_written = 0;
     if (ftruncate(idx->oidx_fd, 0) != 0 || ftruncate(idx->tidx_fd, 0) != 0)
         return sl_err_set(err, SL_B_EIO, "truncate index: %s", strerror(errno));
     return 0;
@@ -143,6 +145,10 @@ int sl_index_truncate(sl_index_t *idx, int64_t pos, sl_err_t *err)
         t--;
     idx->noidx = n;
     idx->ntidx = t;
+    if (idx->oidx_written > n)
+        idx->oidx_written = n;
+    if (idx->tidx_written > t)
+        idx->tidx_written = t;
     if (ftruncate(idx->oidx_fd, (off_t)(n * SL_OIDX_ENTRY_SIZE)) != 0 ||
         ftruncate(idx->tidx_fd, (off_t)(t * SL_TIDX_ENTRY_SIZE)) != 0)
         return sl_err_set(err, SL_B_EIO, "truncate index: %s", strerror(errno));
@@ -180,26 +186,54 @@ static int push_time(sl_index_t *idx, int64_t ts, uint32_t rel_offset)
     return 0;
 }
 
-/* Entries are written with pwrite at their slot, so a file that was loaded
- * (or truncated) continues exactly where memory says. */
+#define FLUSH_EVERY 256 /* entries buffered before a write */
+
+int sl_index_flush(sl_index_t *idx, sl_err_t *err)
+{
+    uint8_t buf[FLUSH_EVERY * SL_TIDX_ENTRY_SIZE];
+    while (idx->oidx_written < idx->noidx) {
+        size_t n = idx->noidx - idx->oidx_written, at = idx->oidx_written;
+        if (n > FLUSH_EVERY)
+            n = FLUSH_EVERY;
+        for (size_t i = 0; i < n; i++) {
+            sl_put_be32(buf + i * SL_OIDX_ENTRY_SIZE, idx->oidx[at + i].rel_offset);
+            sl_put_be32(buf + i * SL_OIDX_ENTRY_SIZE + 4, idx->oidx[at + i].position);
+        }
+        size_t len = n * SL_OIDX_ENTRY_SIZE;
+        if (pwrite(idx->oidx_fd, buf, len, (off_t)(at * SL_OIDX_ENTRY_SIZE)) != (ssize_t)len)
+            return sl_err_set(err, SL_B_EIO, "write offset index: %s", strerror(errno));
+        idx->oidx_written += n;
+    }
+    while (idx->tidx_written < idx->ntidx) {
+        size_t n = idx->ntidx - idx->tidx_written, at = idx->tidx_written;
+        if (n > FLUSH_EVERY)
+            n = FLUSH_EVERY;
+        for (size_t i = 0; i < n; i++) {
+            sl_put_be64(buf + i * SL_TIDX_ENTRY_SIZE, (uint64_t)idx->tidx[at + i].timestamp);
+            sl_put_be32(buf + i * SL_TIDX_ENTRY_SIZE + 8, idx->tidx[at + i].rel_offset);
+        }
+        size_t len = n * SL_TIDX_ENTRY_SIZE;
+        if (pwrite(idx->tidx_fd, buf, len, (off_t)(at * SL_TIDX_ENTRY_SIZE)) != (ssize_t)len)
+            return sl_err_set(err, SL_B_EIO, "write time index: %s", strerror(errno));
+        idx->tidx_written += n;
+    }
+    return 0;
+}
+
 int sl_index_add_offset(sl_index_t *idx, uint32_t rel_offset, uint32_t position, sl_err_t *err)
 {
-    uint8_t e[SL_OIDX_ENTRY_SIZE];
-    sl_put_be32(e, rel_offset);
-    sl_put_be32(e + 4, position);
-    if (pwrite(idx->oidx_fd, e, sizeof e, (off_t)(idx->noidx * SL_OIDX_ENTRY_SIZE)) != (ssize_t)sizeof e)
-        return sl_err_set(err, SL_B_EIO, "write offset index: %s", strerror(errno));
-    return push_offset(idx, rel_offset, position);
+    int rc = push_offset(idx, rel_offset, position);
+    if (rc == 0 && idx->noidx - idx->oidx_written >= FLUSH_EVERY)
+        rc = sl_index_flush(idx, err);
+    return rc;
 }
 
 int sl_index_add_time(sl_index_t *idx, int64_t ts, uint32_t rel_offset, sl_err_t *err)
 {
-    uint8_t e[SL_TIDX_ENTRY_SIZE];
-    sl_put_be64(e, (uint64_t)ts);
-    sl_put_be32(e + 8, rel_offset);
-    if (pwrite(idx->tidx_fd, e, sizeof e, (off_t)(idx->ntidx * SL_TIDX_ENTRY_SIZE)) != (ssize_t)sizeof e)
-        return sl_err_set(err, SL_B_EIO, "write time index: %s", strerror(errno));
-    return push_time(idx, ts, rel_offset);
+    int rc = push_time(idx, ts, rel_offset);
+    if (rc == 0 && idx->ntidx - idx->tidx_written >= FLUSH_EVERY)
+        rc = sl_index_flush(idx, err);
+    return rc;
 }
 
 uint32_t sl_index_lookup_offset(const sl_index_t *idx, uint32_t rel_target)
@@ -230,6 +264,8 @@ int64_t sl_index_lookup_time(const sl_index_t *idx, int64_t ts)
 
 int sl_index_sync(sl_index_t *idx)
 {
+    if (sl_index_flush(idx, NULL) != 0)
+        return SL_B_EIO;
     if (fdatasync(idx->oidx_fd) != 0 || fdatasync(idx->tidx_fd) != 0)
         return SL_B_EIO;
     return 0;

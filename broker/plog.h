@@ -32,6 +32,7 @@ typedef struct sl_index {
     size_t noidx, oidx_cap;
     sl_tidx_entry_t *tidx;
     size_t ntidx, tidx_cap;
+    size_t oidx_written, tidx_written; /* entries already in the files */
     int oidx_fd, tidx_fd;
 } sl_index_t;
 
@@ -131,6 +132,10 @@ int sl_index_add_time(sl_index_t *idx, int64_t ts, uint32_t rel_offset, sl_err_t
 uint32_t sl_index_lookup_offset(const sl_index_t *idx, uint32_t rel_target);
 /* Largest time entry with timestamp < ts: its rel offset; -1 when none. */
 int64_t sl_index_lookup_time(const sl_index_t *idx, int64_t ts);
+/* Write entries not yet in the files (entries are buffered: the files are
+ * only trusted after a clean shutdown, so they need not be current). */
+int sl_index_flush(sl_index_t *idx, sl_err_t *err);
+/* Flush, then fdatasync both files. */
 int sl_index_sync(sl_index_t *idx);
 
 /* ---- flush.c ---- */

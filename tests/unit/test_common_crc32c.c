@@ -110,6 +110,29 @@ static void test_crc32c_detects_a_single_flipped_bit(void **state)
     }
 }
 
+/* Long buffers take the three-chain path of the hardware CRC (chunks of
+ * 3 x 4096 bytes, combined with a precomputed shift); check it at and around
+ * the chunk boundaries, misaligned, and continued from a non-zero CRC. */
+static void test_crc32c_hw_three_chain_path_matches_sw(void **state)
+{
+    (void)state;
+    if (!sl_crc32c_hw_available())
+        skip();
+    enum { MAX = 3 * 4096 * 9 + 100 };
+    uint8_t *buf = malloc(MAX + 8);
+    assert_non_null(buf);
+    fill_random(buf, MAX + 8, 1234);
+    const size_t lens[] = {12287, 12288, 12289, 24575, 24576, 24577, 40000, 110001, MAX};
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++)
+        for (size_t off = 0; off < 8; off += 3) {
+            uint32_t sw = sl_crc32c_sw(0x1234567u, buf + off, lens[i]);
+            uint32_t hw = sl_crc32c_hw(0x1234567u, buf + off, lens[i]);
+            if (sw != hw)
+                fail_msg("sw 0x%08x != hw 0x%08x at offset %zu length %zu", sw, hw, off, lens[i]);
+        }
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -118,6 +141,7 @@ int main(void)
         cmocka_unit_test(test_crc32c_of_32_ff_bytes_is_62a8ab43),
         cmocka_unit_test(test_crc32c_of_empty_input_keeps_the_running_value),
         cmocka_unit_test(test_crc32c_hw_and_sw_agree_on_all_lengths_and_alignments),
+        cmocka_unit_test(test_crc32c_hw_three_chain_path_matches_sw),
         cmocka_unit_test(test_crc32c_incremental_equals_one_shot_at_every_split),
         cmocka_unit_test(test_crc32c_detects_a_single_flipped_bit),
     };
