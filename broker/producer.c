@@ -67,6 +67,25 @@ static int write_file_atomic(const char *dir, const char *name, const void *data
     return 0;
 }
 
+/* mkdir -p: the data folder may not exist yet when producer ids are opened. */
+static int make_dirs(const char *dir, sl_err_t *err)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return sl_err_set(err, SL_B_EINVAL, "%s: path too long", dir);
+    for (char *s = path + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return sl_err_set(err, SL_B_EIO, "cannot create %s: %s", path, strerror(errno));
+        *s = c;
+        if (c == '\0')
+            return 0;
+    }
+}
+
 /* Read the whole file at path into out (at most max bytes).  Returns 0, 1 when
  * the file does not exist, or a negative SL_B_* code. */
 static int read_file(const char *path, size_t max, sl_buf_t *out, sl_err_t *err)
@@ -137,7 +156,9 @@ int bk_producers_open(sl_broker_t *b, sl_err_t *err)
     snprintf(path, sizeof path, "%s/%s", b->cfg.data_dir, PID_FILE);
     sl_buf_t buf;
     sl_buf_init(&buf);
-    int rc = read_file(path, 4096, &buf, err);
+    int rc = make_dirs(b->cfg.data_dir, err);
+    if (rc == 0)
+        rc = read_file(path, 4096, &buf, err);
     if (rc == 0) {
         /* Written by rename, so a torn file means the disk lost data: starting
          * over could hand out ids that partitions still hold state for, and a
@@ -204,8 +225,8 @@ static int16_t producer_id_next(sl_broker_t *b, int64_t *id)
  * UNSUPPORTED_VERSION (35), as Redpanda does for the transaction coordinator
  * lookup when its transactions are disabled.  The Java producer treats it as
  * fatal at once ("Unexpected error in InitProducerIdResponse; The version of
- * API is not supported"); librdkafka retries every 500 ms and
- * init_transactions() fails with it at its timeout; kafkajs throws it.  The
+ * API is not supported"); librdkafka (2.0.2, checked) retries every 500 ms
+ * and init_transactions() fails with it at its timeout.  The
  * alternatives mislead: TRANSACTIONAL_ID_AUTHORIZATION_FAILED reads as an ACL
  * problem and the COORDINATOR_* codes make clients retry for ever.  An empty
  * transactional_id is INVALID_REQUEST, as in Kafka. */
@@ -230,7 +251,7 @@ int bk_handle_init_producer_id(sl_broker_t *b, bk_req_t *req, bk_resp_t *resp)
         kerr = SL_KERR_INVALID_REQUEST;
     } else if (txn_id.len > 0) {
         kerr = SL_KERR_UNSUPPORTED_VERSION;
-        sl_log(SL_INFO, "broker", "InitProducerId for transactional id '%.*s': transactions are not supported",
+        sl_log(SL_DEBUG, "broker", "InitProducerId for transactional id '%.*s': transactions are not supported",
                (int)(txn_id.len > 200 ? 200 : txn_id.len), txn_id.p);
     } else if ((kerr = producer_id_next(b, &id)) == SL_KERR_NONE) {
         epoch = 0;

@@ -54,7 +54,8 @@ static int write_response(produce_ctx_t *c)
             kw_i32(&w, pp->index);
             kw_i16(&w, pp->err);
             kw_i64(&w, pp->err ? -1 : pp->base_offset);
-            kw_i64(&w, -1); /* log_append_time_ms: create time is used */
+            if (v >= 2)
+                kw_i64(&w, -1); /* log_append_time_ms: create time is used */
             if (v >= 5)
                 kw_i64(&w, pp->log_start);
             if (v >= 8) {
@@ -63,7 +64,8 @@ static int write_response(produce_ctx_t *c)
             }
         }
     }
-    kw_i32(&w, 0); /* throttle_time_ms */
+    if (v >= 1)
+        kw_i32(&w, 0); /* throttle_time_ms */
     return w.err ? BK_BAD : BK_DONE;
 }
 
@@ -115,6 +117,11 @@ static void append_records(sl_broker_t *b, int16_t version, bk_partition_t *part
         return;
     }
     while (left > 0) {
+        if (left > SL_BATCH_OFF_MAGIC && p[SL_BATCH_OFF_MAGIC] < 2) {
+            pp->err = SL_KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+            pp->msg = "message format v0/v1: only record batches (magic 2) are supported";
+            return;
+        }
         sl_batch_header_t h;
         sl_err_t err = {0};
         int rc = left >= SL_BATCH_HEADER_SIZE ? sl_batch_parse_header(p, left, &h, &err) : SL_B_ETRUNCATED;
@@ -173,7 +180,11 @@ static void append_records(sl_broker_t *b, int16_t version, bk_partition_t *part
 int bk_handle_produce(sl_broker_t *b, bk_req_t *req, bk_resp_t *resp)
 {
     kr_t *r = &req->r;
-    kstr_t txn = kr_str(r, true);
+    /* v0-v2 are accepted (and advertised) because librdkafka < 2.10 only
+     * compresses with gzip, snappy or lz4 when the broker lists Produce v0;
+     * their message sets (magic 0/1) are refused below, and librdkafka
+     * sends v3+ with record batches anyway. */
+    kstr_t txn = req->api_version >= 3 ? kr_str(r, true) : (kstr_t){NULL, -1};
     int16_t acks = kr_i16(r);
     kr_i32(r); /* timeout_ms: appends do not time out */
     int32_t ntopics = kr_array(r, 6);

@@ -385,14 +385,15 @@ static void stop_serving(sl_broker_t *b)
     while (b->conns)
         bk_conn_close(b->conns, "broker stopping");
     uv_timer_stop(&b->tick);
-    uv_stop(&b->loop);
 }
 
 static void on_wake(uv_async_t *a)
 {
     sl_broker_t *b = a->data;
-    if (run_posts(b))
+    if (run_posts(b)) {
         stop_serving(b);
+        uv_stop(&b->loop);
+    }
 }
 
 static void on_tick(uv_timer_t *t)

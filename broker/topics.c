@@ -101,8 +101,10 @@ static int topic_open(sl_broker_t *b, const sl_topic_info_t *info, bk_topic_t **
         part->id = p;
         t->npartitions = p + 1;
         sl_partition_dir(b->cfg.data_dir, info->name, p, dir, sizeof dir);
+        part->dir = dir; /* copied by bk_pstate_open */
         if ((rc = sl_plog_open(dir, &t->cfg, &part->log, err)) == 0)
             rc = bk_pstate_open(part, err);
+        part->dir = NULL;
     }
     if (rc) {
         topic_free(t);

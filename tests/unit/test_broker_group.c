@@ -278,8 +278,8 @@ static void test_rejoin_during_sync_fails_parked_syncs(void **state)
     join(&c, "", 0, &b);
     char aid[256], bid[256];
     snprintf(aid, sizeof aid, "%s", a.member);
-    snprintf(bid, sizeof bid, "%s", b.member);
     join(&c, aid, 0, &a);
+    snprintf(bid, sizeof bid, "%s", b.member);
     sres_t sb;
     sync_(&c, bid, b.generation, NULL, 0, 0, &sb);
     assert_int_equal(sb.calls, 0);
