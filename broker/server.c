@@ -499,7 +499,10 @@ void sl_broker_close(sl_broker_t *b)
     run_posts(b);            /* ... and answered (their connections are gone) */
     bk_producers_close(b);
     uv_walk(&b->loop, close_any, NULL);
-    uv_run(&b->loop, UV_RUN_DEFAULT);
+    /* stop_serving() set the loop's stop flag, which would end a DEFAULT run
+     * at once: spin NOWAIT until every close callback has run. */
+    while (uv_run(&b->loop, UV_RUN_NOWAIT))
+        ;
     if (uv_loop_close(&b->loop) != 0)
         sl_log(SL_WARN, "broker", "event loop closed with handles still open");
     pthread_mutex_destroy(&b->post_mu);
