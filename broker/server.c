@@ -186,9 +186,9 @@ static bool handle_frame(bk_conn_t *conn, const uint8_t *frame, size_t len)
         bk_conn_close(conn, "out of memory");
         return false;
     }
-    /* ApiVersions with a version we do not know: answered by its handler
-     * with UNSUPPORTED_VERSION in a v0 body. */
-    int rc = bk_handle_api_versions != api->handler && !supported ? BK_BAD : api->handler(b, &req, resp);
+    /* Here the API is supported, or it is ApiVersions with a version we do
+     * not know, which its handler answers with UNSUPPORTED_VERSION. */
+    int rc = api->handler(b, &req, resp);
     switch (rc) {
     case BK_DONE:
         bk_resp_finish(resp);
