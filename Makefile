@@ -1,11 +1,14 @@
 # Thin wrapper over CMake.  `make` builds build/sluice; `make test` builds and
 # runs every test (normal build, then the unit tests again under ASan+UBSan);
-# `make demo` runs the demo; `make bench` runs the benchmarks.
+# `make demo` runs the demo; `make bench` runs the benchmarks; `make fuzz`
+# fuzzes the broker's request decoder for $(FUZZ_SECONDS) seconds.
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
+BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build test test-normal test-asan demo bench clean
+.PHONY: all deps build test test-normal test-asan demo bench fuzz clean
 
 all: build
 
@@ -30,8 +33,22 @@ test-asan: deps
 demo: build
 	@scripts/demo.sh $(BUILD)/sluice
 
-bench: build
+bench:
+	@scripts/install-bench-deps.sh
+	@$(MAKE) --no-print-directory build
 	@scripts/bench.sh $(BUILD)
 
+# clang + libFuzzer, everything instrumented (ASan+UBSan).  New inputs go to
+# $(BUILD_FUZZ)/corpus (the committed fuzz/corpus/request is only read), crashes
+# to $(BUILD_FUZZ)/artifacts.  fuzz/README.md says how to add findings.
+fuzz:
+	@scripts/install-fuzz-deps.sh
+	@cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSL_WERROR=ON -DSL_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_request
+	@mkdir -p $(BUILD_FUZZ)/corpus $(BUILD_FUZZ)/artifacts
+	$(BUILD_FUZZ)/fuzz/fuzz_request -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 \
+	  -print_final_stats=1 -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(BUILD_FUZZ)/corpus fuzz/corpus/request
+
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

@@ -5,7 +5,7 @@
 #include "broker/bk.h"
 
 const bk_api_t bk_apis[] = {
-    {SL_KAPI_PRODUCE, 3, 8, 9, bk_handle_produce},
+    {SL_KAPI_PRODUCE, 0, 8, 9, bk_handle_produce},
     {SL_KAPI_FETCH, 4, 11, 12, bk_handle_fetch},
     {SL_KAPI_LIST_OFFSETS, 1, 5, 6, bk_handle_list_offsets},
     {SL_KAPI_METADATA, 0, 8, 9, bk_handle_metadata},

@@ -3,11 +3,13 @@
 real Kafka clients (kcat, confluent-kafka, librdkafka, kafkajs).
 
 Run the tests with Debian's /usr/bin/python3 (it has python3-confluent-kafka).
-Each test file calls `run_cases(CASES)`: argv[1] is the sluice binary; every
-case gets a fresh broker and temporary folder, the broker is killed whatever
-happens (also when ctest's timeout SIGTERMs the test), its stderr is captured
-in a file and printed when a case fails, and the run ends with the line
-"N passed, N failed, N skipped" and a non-zero exit status on any failure.
+Each test file calls `run_cases(CASES)`: argv[1] is the sluice binary (then
+optional case names to run only those); every case gets a temporary folder
+and starts its brokers through its Context, which kills them whatever happens
+(also when ctest's timeout SIGTERMs the test); broker stderr is captured in a
+file and printed when a case fails, and the run ends with the line
+"N passed, N failed" and a non-zero exit status on any failure.
+SL_IT_KEEP=1 keeps the temporary folders of passing cases too.
 """
 
 import os
@@ -20,16 +22,6 @@ import sys
 import tempfile
 import time
 import traceback
-
-# Consumer groups (broker/group.c) and idempotent producers (broker/producer.c)
-# are being finished.  Cases that need them are written and marked with
-# needs=GROUPS / needs=IDEMPOTENCE; they run only when the feature is listed
-# here.  Add the feature once it lands (SL_IT_FEATURES=groups,idempotence
-# enables them for one run without editing this file).
-GROUPS = "groups"
-IDEMPOTENCE = "idempotence"
-FEATURES_READY = set()
-FEATURES_READY |= {f for f in os.environ.get("SL_IT_FEATURES", "").split(",") if f}
 
 STARTUP_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 15.0
@@ -219,14 +211,6 @@ def run(args, timeout=60, input=None, check_rc=True, what=None):
     return r
 
 
-def case(needs=None):
-    """Decorator: mark a case as needing a feature (GROUPS, IDEMPOTENCE)."""
-    def mark(fn):
-        fn.needs = needs
-        return fn
-    return mark
-
-
 def _on_sigterm(signum, frame):
     raise SystemExit("killed by signal %d (timeout?)" % signum)
 
@@ -243,16 +227,11 @@ def run_cases(cases, argv=None):
         sys.exit(2)
     only = set(argv[2:])
     signal.signal(signal.SIGTERM, _on_sigterm)
-    passed = failed = skipped = 0
+    passed = failed = 0
     keep = os.environ.get("SL_IT_KEEP") == "1"
     for fn in cases:
         name = fn.__name__
         if only and name not in only:
-            continue
-        needs = getattr(fn, "needs", None)
-        if needs and needs not in FEATURES_READY:
-            print("SKIP %s (needs %s; enable in harness.FEATURES_READY)" % (name, needs), flush=True)
-            skipped += 1
             continue
         workdir = tempfile.mkdtemp(prefix="sluice-it-")
         ctx = Context(sluice, workdir)
@@ -281,7 +260,7 @@ def run_cases(cases, argv=None):
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print("     (files kept in %s)" % workdir, flush=True)
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped), flush=True)
+    print("%d passed, %d failed" % (passed, failed), flush=True)
     sys.exit(1 if failed else 0)
 
 

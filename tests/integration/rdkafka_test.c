@@ -137,7 +137,9 @@ static void read_all(const char *bootstrap, const char *topic, int partitions,
         rd_kafka_topic_partition_list_add(tps, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(rk, tps);
     rd_kafka_topic_partition_list_destroy(tps);
-    bool eof[NPARTS * 4] = {false};
+    bool eof[NPARTS] = {false};
+    if (partitions > NPARTS)
+        fail("read_all: at most %d partitions", NPARTS);
     int neof = 0;
     int64_t deadline = now_ms() + 60000;
     while (neof < partitions) {
@@ -146,13 +148,15 @@ static void read_all(const char *bootstrap, const char *topic, int partitions,
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
         if (!m)
             continue;
+        if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            fail("reading %s back: %s", topic, rd_kafka_message_errstr(m));
+        if (m->partition < 0 || m->partition >= partitions)
+            fail("reading %s back: message for partition %" PRId32, topic, m->partition);
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (!eof[m->partition]) {
                 eof[m->partition] = true;
                 neof++;
             }
-        } else if (m->err) {
-            fail("reading %s back: %s", topic, rd_kafka_message_errstr(m));
         } else {
             if (eof[m->partition]) { /* a record after EOF: not at the end after all */
                 eof[m->partition] = false;
@@ -169,8 +173,13 @@ static void read_all(const char *bootstrap, const char *topic, int partitions,
 static void idem_seen(const rd_kafka_message_t *m, void *arg)
 {
     int count = *(int *)arg, id;
-    if (!m->key || m->key_len > 30 || sscanf(m->key, "id-%d", &id) != 1 || id < 0 || id >= count)
-        fail("unexpected record at %" PRId32 "/%" PRId64, m->partition, m->offset);
+    char key[32];
+    if (!m->key || m->key_len >= sizeof key)
+        fail("unexpected key at %" PRId32 "/%" PRId64, m->partition, m->offset);
+    memcpy(key, m->key, m->key_len);
+    key[m->key_len] = '\0';
+    if (sscanf(key, "id-%d", &id) != 1 || id < 0 || id >= count)
+        fail("unexpected key '%s' at %" PRId32 "/%" PRId64, key, m->partition, m->offset);
     delivery_t *d = &g_dr[id];
     d->seen++;
     if (d->partition != m->partition || d->offset != m->offset)

@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import GROUPS, TestFailure, case, check, check_eq, run  # noqa: E402
+from harness import TestFailure, check, check_eq, run  # noqa: E402
 
 KCAT = "kcat"
 
@@ -48,13 +48,23 @@ def kcat_consume_all(b, topic, timeout=60):
                what="kcat -C").stdout
 
 
-def dump_compressions(ctx, b, topic, partition=0):
-    """Codec of every stored batch, from `sluice log dump` (broker stopped)."""
-    d = os.path.join(b.data, "topics", "%s-%d" % (topic, partition))
+def check_stored_codec(ctx, b, topic, codec):
+    """Every record of the topic's partition 0 is stored in batches of the
+    codec the client sent (read with `sluice log dump`, broker stopped),
+    except in batches librdkafka left uncompressed because compressing did
+    not shrink them (a lone short record): those are few."""
+    d = os.path.join(b.data, "topics", "%s-0" % topic)
     out = run([ctx.sluice, "log", "dump", "--dir", d], what="sluice log dump").stdout.decode()
-    codecs = [line.split("compression:")[1].split()[0] for line in out.splitlines() if "compression:" in line]
-    check(codecs, "sluice log dump shows no batches for %s: %s" % (d, out[:500]))
-    return codecs
+    by_codec = {}
+    for line in out.splitlines():
+        if "compression:" in line:
+            c = line.split("compression:")[1].split()[0]
+            by_codec[c] = by_codec.get(c, 0) + int(line.split("count:")[1].split()[0])
+    total = sum(by_codec.values())
+    check(total, "sluice log dump shows no records in %s: %s" % (d, out[:500]))
+    check(set(by_codec) <= {codec, "none"}, "%s: records by stored codec %s" % (topic, by_codec))
+    check(by_codec.get(codec, 0) >= 0.9 * total,
+          "%s: records by stored codec %s, expected (nearly) all %s" % (topic, by_codec, codec))
 
 
 def first_difference(a, b):
@@ -102,8 +112,7 @@ def test_100k_lines_zstd_round_trip_is_byte_identical(ctx):
     got = kcat_consume_all(b, "big")
     check(got == data, "after a restart: %s" % first_difference(data, got))
     b.stop()
-    codecs = dump_compressions(ctx, b, "big")
-    check_eq(set(codecs), {"zstd"}, "codecs of the stored batches")
+    check_stored_codec(ctx, b, "big", "zstd")
 
 
 def test_every_codec_passes_through(ctx):
@@ -116,8 +125,7 @@ def test_every_codec_passes_through(ctx):
         check(got == data, "%s round trip: %s" % (codec, first_difference(data, got)))
     b.stop()
     for codec in ("lz4", "gzip", "snappy", "none"):
-        codecs = dump_compressions(ctx, b, "codec-" + codec)
-        check_eq(set(codecs), {codec}, "stored codecs of topic codec-%s" % codec)
+        check_stored_codec(ctx, b, "codec-" + codec, codec)
 
 
 def test_unknown_topic_without_auto_create_is_an_error(ctx):
@@ -136,7 +144,6 @@ def test_unknown_topic_without_auto_create_is_an_error(ctx):
     check(not os.path.exists(os.path.join(b.data, "topics", "nosuch-0")), "a partition folder was created")
 
 
-@case(needs=GROUPS)
 def test_group_consumer_reads_everything_then_resumes_after_commit(ctx):
     b = ctx.broker({"num.partitions": 3})
     first = b"".join(b"k%d:first-%d\n" % (i, i) for i in range(3000))

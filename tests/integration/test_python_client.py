@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import GROUPS, TestFailure, case, check, check_eq, wait_for  # noqa: E402
+from harness import TestFailure, check, check_eq, wait_for  # noqa: E402
 
 from confluent_kafka import (Consumer, KafkaError, KafkaException, OFFSET_BEGINNING, Producer,  # noqa: E402
                              TopicPartition)
@@ -278,7 +278,6 @@ def test_fetch_beyond_end_with_reset_error_reports_offset_out_of_range(ctx):
         c.close()
 
 
-@case(needs=GROUPS)
 def test_commit_and_committed(ctx):
     b = ctx.broker()
     check_eq(create(admin(b), [NewTopic("cm", 2, 1)]), {"cm": None}, "create")

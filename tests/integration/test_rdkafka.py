@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import GROUPS, IDEMPOTENCE, TestFailure, case, check  # noqa: E402
+from harness import TestFailure, check  # noqa: E402
 
 RDKAFKA_TEST = None  # set from argv[2]
 
@@ -30,7 +30,6 @@ def run_peer(ctx, args, timeout=90):
     return text
 
 
-@case(needs=IDEMPOTENCE)
 def test_idempotent_producer_delivers_each_message_once_across_broker_kills(ctx):
     b = ctx.broker()
     seed = int(os.environ.get("SL_IT_SEED", time.time_ns() % 1000000))
@@ -62,7 +61,6 @@ def test_idempotent_producer_delivers_each_message_once_across_broker_kills(ctx)
     check("OK idempotent" in text, "no OK line:\n" + text[-2000:])
 
 
-@case(needs=GROUPS)
 def test_group_splits_rebalances_and_resumes_after_restart(ctx):
     b = ctx.broker()
     text = run_peer(ctx, ["group", b.bootstrap, "grp", "rdk-group"])

@@ -14,11 +14,6 @@ const os = require('os');
 const path = require('path');
 const { Kafka, logLevel, CompressionTypes } = require('kafkajs');
 
-// Cases needing consumer groups (broker/group.c) run once 'groups' is listed
-// here (as in harness.py's FEATURES_READY; SL_IT_FEATURES=groups for one run).
-const FEATURES_READY = new Set([]);
-for (const f of (process.env.SL_IT_FEATURES || '').split(',')) if (f) FEATURES_READY.add(f);
-
 class TestFailure extends Error {}
 function check(cond, msg) { if (!cond) throw new TestFailure(msg); }
 function checkEq(got, want, what) {
@@ -195,7 +190,6 @@ async function test_consumer_group_reads_everything(b) {
   checkEq(total, want.size, 'sum of committed offsets');
   await admin.disconnect();
 }
-test_consumer_group_reads_everything.needs = 'groups';
 
 const CASES = [
   test_admin_creates_and_lists_topics,
@@ -211,18 +205,13 @@ async function main() {
     process.exit(2);
   }
   const only = new Set(process.argv.slice(3));
-  let passed = 0, failed = 0, skipped = 0;
+  let passed = 0, failed = 0;
   const live = [];
   const killAll = () => { for (const b of live) b.kill(); };
   process.on('exit', killAll);
   for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => { killAll(); process.exit(1); });
   for (const fn of CASES) {
     if (only.size && !only.has(fn.name)) continue;
-    if (fn.needs && !FEATURES_READY.has(fn.needs)) {
-      console.log(`SKIP ${fn.name} (needs ${fn.needs}; enable in FEATURES_READY)`);
-      skipped++;
-      continue;
-    }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-it-js-'));
     const b = new Broker(path.resolve(sluice), dir);
     live.push(b);
@@ -246,7 +235,7 @@ async function main() {
       console.log(`     (files kept in ${dir})`);
     }
   }
-  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
 
