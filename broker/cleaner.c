@@ -273,25 +273,6 @@ static int64_t rewrite_segment(compactor_t *c, sl_segment_t *seg, int64_t limit,
     return rc < 0 ? rc : dropped;
 }
 
-static int write_file(const char *path, const sl_buf_t *b, sl_err_t *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return sl_err_set(err, SL_B_EIO, "create %s: %s", path, strerror(errno));
-    size_t done = 0;
-    while (done < b->len) {
-        ssize_t n = write(fd, b->data + done, b->len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    int ok = done == b->len && fdatasync(fd) == 0;
-    int e = errno;
-    close(fd);
-    return ok ? 0 : sl_err_set(err, SL_B_EIO, "write %s: %s", path, strerror(e));
-}
 
 /* Swap the rewritten image in: index files go first (so a crash leaves them
  * missing, and they are rebuilt, rather than pointing into the new file),
@@ -300,9 +281,9 @@ static int install_segment(sl_plog_t *log, sl_segment_t *old, const sl_buf_t *im
 {
     char tmp[4200], path[4200];
     snprintf(tmp, sizeof tmp, "%s.cleaned", old->path);
-    int rc = write_file(tmp, image, err);
-    if (rc)
-        return rc;
+    if (sl_fs_write_file(tmp, image->data, image->len) != 0)
+        return sl_err_set(err, SL_B_EIO, "write %s: %s", tmp, strerror(errno));
+    int rc;
     size_t n = strlen(old->path) - 4;
     snprintf(path, sizeof path, "%.*s.index", (int)n, old->path);
     unlink(path);
@@ -310,11 +291,8 @@ static int install_segment(sl_plog_t *log, sl_segment_t *old, const sl_buf_t *im
     unlink(path);
     if (rename(tmp, old->path) != 0)
         return sl_err_set(err, SL_B_EIO, "rename %s: %s", tmp, strerror(errno));
-    int dfd = open(log->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    if (sl_fs_fsync_dir(log->dir) != 0)
+        sl_log(SL_WARN, "log", "%s: fsync after compaction: %s", log->dir, strerror(errno));
     sl_segment_t *seg;
     if ((rc = sl_segment_open(log->dir, old->base_offset, true, &log->cfg, &seg, err)) != 0)
         return rc;

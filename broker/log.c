@@ -18,32 +18,7 @@
 #define CLEAN_MARKER ".clean-shutdown"
 #define START_FILE "log-start-offset"
 
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[4096];
-    if (strlen(dir) >= sizeof tmp)
-        return -1;
-    strcpy(tmp, dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    return (mkdir(tmp, 0755) != 0 && errno != EEXIST) ? -1 : 0;
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -106,17 +81,10 @@ static int64_t read_start_file(const char *dir)
 
 int sl_plog_write_start_offset(sl_plog_t *log, int64_t offset, sl_err_t *err)
 {
-    char path[4200], tmp[4300], buf[32];
-    snprintf(path, sizeof path, "%s/" START_FILE, log->dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    char buf[32];
     int len = snprintf(buf, sizeof buf, "%" PRId64 "\n", offset);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return sl_err_set(err, SL_B_EIO, "create %s: %s", tmp, strerror(errno));
-    int ok = write(fd, buf, (size_t)len) == len && fdatasync(fd) == 0;
-    close(fd);
-    if (!ok || rename(tmp, path) != 0 || fsync_dir(log->dir) != 0)
-        return sl_err_set(err, SL_B_EIO, "write %s: %s", path, strerror(errno));
+    if (sl_fs_write_atomic(log->dir, START_FILE, buf, (size_t)len) != 0)
+        return sl_err_set(err, SL_B_EIO, "write %s/" START_FILE ": %s", log->dir, strerror(errno));
     return 0;
 }
 
@@ -180,7 +148,7 @@ int sl_plog_open(const char *dir, const sl_log_config_t *cfg, sl_plog_t **out, s
         return sl_err_set(err, SL_B_EINVAL, "path too long: %s", dir);
     if (cfg->index_interval_bytes < 0 || cfg->segment_bytes < 1)
         return sl_err_set(err, SL_B_EINVAL, "invalid log config (index.interval.bytes / segment.bytes)");
-    if (mkdir_p(dir) != 0)
+    if (sl_fs_mkdir_p(dir) != 0)
         return sl_err_set(err, SL_B_EIO, "mkdir %s: %s", dir, strerror(errno));
     sl_plog_t *log = calloc(1, sizeof *log);
     if (!log)
@@ -199,7 +167,7 @@ int sl_plog_open(const char *dir, const sl_log_config_t *cfg, sl_plog_t **out, s
     char marker[4200];
     snprintf(marker, sizeof marker, "%s/" CLEAN_MARKER, dir);
     bool clean = access(marker, F_OK) == 0;
-    if (clean && (unlink(marker) != 0 || fsync_dir(dir) != 0)) {
+    if (clean && (unlink(marker) != 0 || sl_fs_fsync_dir(dir) != 0)) {
         sl_err_set(err, SL_B_EIO, "remove %s: %s", marker, strerror(errno));
         plog_free(log);
         return SL_B_EIO;
@@ -225,7 +193,7 @@ int sl_plog_open(const char *dir, const sl_log_config_t *cfg, sl_plog_t **out, s
         rc = sl_segment_create(dir, stored_start > 0 ? stored_start : 0, &seg, err);
         if (rc == 0 && (rc = push_segment(log, seg)) != 0)
             sl_segment_free(seg);
-        if (rc == 0 && fsync_dir(dir) != 0)
+        if (rc == 0 && sl_fs_fsync_dir(dir) != 0)
             rc = sl_err_set(err, SL_B_EIO, "fsync %s: %s", dir, strerror(errno));
     }
     if (rc) {
@@ -271,7 +239,7 @@ void sl_plog_close(sl_plog_t *log)
         int fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd >= 0)
             close(fd);
-        fsync_dir(log->dir);
+        sl_fs_fsync_dir(log->dir);
     } else {
         sl_log(SL_ERROR, "log", "%s: unclean close: %s", log->dir, err.msg[0] ? err.msg : "earlier sync failure");
     }
@@ -306,7 +274,7 @@ int sl_plog_roll_locked(sl_plog_t *log, int64_t now_ms, sl_err_t *err)
     }
     if (sync) {
         log->syncs++;
-        if (fsync_dir(log->dir) != 0)
+        if (sl_fs_fsync_dir(log->dir) != 0)
             return sl_err_set(err, SL_B_EIO, "fsync %s: %s", log->dir, strerror(errno));
         if (cur->next_offset > log->durable_offset) {
             log->durable_offset = cur->next_offset;

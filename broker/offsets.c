@@ -40,9 +40,7 @@ int ofs_open(const char *data_dir, ofs_store_t **out, sl_err_t *err)
     char dir[4200];
     if (snprintf(dir, sizeof dir, "%s/groups", data_dir) >= (int)sizeof dir)
         return sl_err_set(err, SL_B_EINVAL, "data directory path too long");
-    if (mkdir(data_dir, 0755) != 0 && errno != EEXIST)
-        return sl_err_set(err, SL_B_EIO, "cannot create %s: %s", data_dir, strerror(errno));
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+    if (sl_fs_mkdir_p(dir) != 0)
         return sl_err_set(err, SL_B_EIO, "cannot create %s: %s", dir, strerror(errno));
     ofs_store_t *s = calloc(1, sizeof *s);
     if (!s)

@@ -15,76 +15,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- small files replaced atomically -------------------------------------------- */
+/* ---- small files replaced atomically (sl_fs_write_atomic) ------------------------ */
 
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* Replace dir/name with data[0..len): write dir/name.tmp, fdatasync, rename,
- * fsync the folder.  A crash leaves the old file or the new one, never a mix. */
 static int write_file_atomic(const char *dir, const char *name, const void *data, size_t len, sl_err_t *err)
 {
-    char path[4400], tmp[4400];
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
-        snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name) >= (int)sizeof tmp)
-        return sl_err_set(err, SL_B_EINVAL, "%s/%s: path too long", dir, name);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return sl_err_set(err, SL_B_EIO, "%s: %s", tmp, strerror(errno));
-    const uint8_t *p = data;
-    size_t left = len;
-    int saved = 0;
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            saved = n < 0 ? errno : EIO;
-            break;
-        }
-        p += n;
-        left -= (size_t)n;
-    }
-    if (!saved && fdatasync(fd) != 0)
-        saved = errno;
-    if (close(fd) != 0 && !saved)
-        saved = errno;
-    if (!saved && rename(tmp, path) != 0)
-        saved = errno;
-    if (saved) {
-        unlink(tmp);
-        return sl_err_set(err, SL_B_EIO, "%s: %s", path, strerror(saved));
-    }
-    if (fsync_dir(dir) != 0)
-        return sl_err_set(err, SL_B_EIO, "%s: fsync: %s", dir, strerror(errno));
+    if (sl_fs_write_atomic(dir, name, data, len) != 0)
+        return sl_err_set(err, SL_B_EIO, "%s/%s: %s", dir, name, strerror(errno));
     return 0;
 }
 
-/* mkdir -p: the data folder may not exist yet when producer ids are opened. */
-static int make_dirs(const char *dir, sl_err_t *err)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-        return sl_err_set(err, SL_B_EINVAL, "%s: path too long", dir);
-    for (char *s = path + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return sl_err_set(err, SL_B_EIO, "cannot create %s: %s", path, strerror(errno));
-        *s = c;
-        if (c == '\0')
-            return 0;
-    }
-}
+
 
 /* Read the whole file at path into out (at most max bytes).  Returns 0, 1 when
  * the file does not exist, or a negative SL_B_* code. */
@@ -156,7 +96,10 @@ int bk_producers_open(sl_broker_t *b, sl_err_t *err)
     snprintf(path, sizeof path, "%s/%s", b->cfg.data_dir, PID_FILE);
     sl_buf_t buf;
     sl_buf_init(&buf);
-    int rc = make_dirs(b->cfg.data_dir, err);
+    /* The data folder may not exist yet: producer ids are opened first. */
+    int rc = sl_fs_mkdir_p(b->cfg.data_dir) == 0
+                 ? 0
+                 : sl_err_set(err, SL_B_EIO, "cannot create %s: %s", b->cfg.data_dir, strerror(errno));
     if (rc == 0)
         rc = read_file(path, 4096, &buf, err);
     if (rc == 0) {

@@ -34,33 +34,6 @@ static int mdb_fail(sl_err_t *err, const char *what, int rc)
     return sl_err_set(err, SL_B_EIO, "topic registry: %s: %s", what, mdb_strerror(rc));
 }
 
-/* mkdir -p: create each missing component of path. */
-static int make_dirs(const char *path, sl_err_t *err)
-{
-    size_t n = strlen(path);
-    char *p = malloc(n + 1);
-    if (!p)
-        return sl_err_set(err, SL_B_ENOMEM, "out of memory");
-    memcpy(p, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        char c = p[i];
-        p[i] = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            int e = errno;
-            p[i] = c;
-            free(p);
-            return sl_err_set(err, SL_B_EIO, "cannot create directory %s: %s", path, strerror(e));
-        }
-        p[i] = c;
-    }
-    free(p);
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return sl_err_set(err, SL_B_EIO, "%s is not a directory", path);
-    return 0;
-}
 
 bool sl_topic_name_valid(const char *name)
 {
@@ -96,7 +69,9 @@ int sl_registry_open(const char *data_dir, sl_registry_t **out, sl_err_t *err)
     }
     memcpy(meta, data_dir, dlen);
     memcpy(meta + dlen, "/meta", sizeof "/meta");
-    int rc = make_dirs(meta, err);
+    int rc = sl_fs_mkdir_p(meta) == 0
+                 ? 0
+                 : sl_err_set(err, SL_B_EIO, "cannot create directory %s: %s", meta, strerror(errno));
     if (rc)
         goto fail;
 

@@ -39,24 +39,6 @@ int16_t bk_kerr_from_status(int status)
     }
 }
 
-static void rmrf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char sub[4400];
-            if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) < (int)sizeof sub)
-                rmrf(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 /* Effective config: broker defaults, then the topic's overrides. */
 static int topic_config(sl_broker_t *b, const sl_topic_info_t *info, sl_log_config_t *cfg, sl_err_t *err)
@@ -255,7 +237,7 @@ int16_t bk_topic_delete(sl_broker_t *b, const char *name, sl_err_t *err)
     for (int32_t p = 0; p < n; p++) {
         char dir[4096];
         sl_partition_dir(b->cfg.data_dir, name, p, dir, sizeof dir);
-        rmrf(dir);
+        sl_fs_rmrf(dir);
     }
     sl_log(SL_INFO, "broker", "deleted topic %s", name);
     return SL_KERR_NONE;

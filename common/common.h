@@ -99,6 +99,21 @@ static inline void sl_put_be64(uint8_t *p, uint64_t v)
     sl_put_be32(p + 4, (uint32_t)v);
 }
 
+/* ---- files (fs.c) -------------------------------------------------------------
+ * Return 0, or -1 with errno set; callers word the error for their context. */
+
+/* mkdir -p (mode 0755); an existing directory is success. */
+int sl_fs_mkdir_p(const char *dir);
+/* fsync a directory, making renames and creations in it durable. */
+int sl_fs_fsync_dir(const char *dir);
+/* Create/truncate path, write all of data, fdatasync, close. */
+int sl_fs_write_file(const char *path, const void *data, size_t len);
+/* Replace dir/name atomically and durably: write dir/name.tmp, fdatasync,
+ * rename over dir/name, fsync dir.  A crash leaves the old or the new file. */
+int sl_fs_write_atomic(const char *dir, const char *name, const void *data, size_t len);
+/* rm -rf; errors are ignored (best effort). */
+void sl_fs_rmrf(const char *path);
+
 /* ---- clocks ------------------------------------------------------------------ */
 
 int64_t sl_now_ms(void);      /* wall clock, ms since the epoch */
