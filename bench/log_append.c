@@ -5,7 +5,6 @@
  * every 1 MiB.  Results on stdout; progress on stderr only when it is a TTY. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,18 +13,11 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "bench_util.h"
 
-#define RECORDS_PER_BATCH 1000
-#define VALUE_BYTES 100
 #define SYNC_EVERY (1 << 20)
 #define TARGET_RATIO 0.8
 
-static void die(const char *what, int rc, const sl_err_t *err)
-{
-    fprintf(stderr, "bench_log_append: %s: %d (%s) %s\n", what, rc, rc < 0 ? sl_broker_strerror(rc) : strerror(errno),
-            err ? err->msg : "");
-    exit(1);
-}
 
 static void usage(void)
 {
@@ -36,21 +28,6 @@ static void usage(void)
     exit(2);
 }
 
-static int64_t parse_bytes(const char *s)
-{
-    char *end;
-    double v = strtod(s, &end);
-    double mult = 1;
-    switch (*end) {
-    case 'k': case 'K': mult = 1e3; end++; break;
-    case 'm': case 'M': mult = 1e6; end++; break;
-    case 'g': case 'G': mult = 1e9; end++; break;
-    default: break;
-    }
-    if (*end || v <= 0)
-        usage();
-    return (int64_t)(v * mult);
-}
 
 /* Every 64th batch, and once more at the end (which clears the line). */
 static void progress(const char *label, int64_t batches, int64_t done, int64_t total)
@@ -61,14 +38,8 @@ static void progress(const char *label, int64_t batches, int64_t done, int64_t t
         fprintf(stderr, "\r  %-38s %3d%%", label, (int)(done * 100 / total));
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) { return remove(path); }
 
-typedef struct run {
-    int64_t bytes;
-    double seconds;
-} run_t;
 
-static double mbps(const run_t *r) { return (double)r->bytes / 1e6 / r->seconds; }
 
 /* Plain write(2) of `batch` until total; fdatasync every SYNC_EVERY if sync. */
 static run_t run_write(const char *dir, const sl_buf_t *batch, int64_t total, bool sync, bool tty)
@@ -77,7 +48,7 @@ static run_t run_write(const char *dir, const sl_buf_t *batch, int64_t total, bo
     snprintf(path, sizeof path, "%s/baseline.bin", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        die("open baseline file", 0, NULL);
+        bench_die("open baseline file", 0, NULL);
     const char *label = sync ? "write(2) + fdatasync every 1 MiB" : "write(2), no fsync";
     run_t r = {0, 0};
     int64_t since_sync = 0, batches = 0;
@@ -87,7 +58,7 @@ static run_t run_write(const char *dir, const sl_buf_t *batch, int64_t total, bo
         while (off < batch->len) {
             ssize_t n = write(fd, batch->data + off, batch->len - off);
             if (n < 0 && errno != EINTR)
-                die("write", 0, NULL);
+                bench_die("write", 0, NULL);
             if (n > 0)
                 off += (size_t)n;
         }
@@ -95,7 +66,7 @@ static run_t run_write(const char *dir, const sl_buf_t *batch, int64_t total, bo
         since_sync += (int64_t)batch->len;
         if (sync && since_sync >= SYNC_EVERY) {
             if (fdatasync(fd))
-                die("fdatasync", 0, NULL);
+                bench_die("fdatasync", 0, NULL);
             since_sync = 0;
         }
         if (tty)
@@ -119,7 +90,7 @@ static run_t run_sluice(const char *dir, const sl_buf_t *batch, int64_t total, b
     sl_err_t err = {0};
     int rc = sl_plog_open(path, &cfg, &log, &err);
     if (rc)
-        die("sl_plog_open", rc, &err);
+        bench_die("sl_plog_open", rc, &err);
     const char *label = sync ? "sluice append + flush every 1 MiB" : "sluice append, flush never";
     run_t r = {0, 0};
     int64_t since_sync = 0, batches = 0;
@@ -127,12 +98,12 @@ static run_t run_sluice(const char *dir, const sl_buf_t *batch, int64_t total, b
     while (r.bytes < total) {
         sl_append_info_t info;
         if ((rc = sl_plog_append(log, batch->data, batch->len, sl_now_ms(), &info, &err)))
-            die("sl_plog_append", rc, &err);
+            bench_die("sl_plog_append", rc, &err);
         r.bytes += (int64_t)batch->len;
         since_sync += (int64_t)batch->len;
         if (sync && since_sync >= SYNC_EVERY) {
             if ((rc = sl_plog_flush(log)))
-                die("sl_plog_flush", rc, NULL);
+                bench_die("sl_plog_flush", rc, NULL);
             since_sync = 0;
         }
         if (tty)
@@ -140,41 +111,22 @@ static run_t run_sluice(const char *dir, const sl_buf_t *batch, int64_t total, b
     }
     r.seconds = (double)(sl_mono_ns() - t0) / 1e9;
     sl_plog_close(log); /* not timed: the baseline's close is not either */
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    sl_fs_rmrf(path);
     return r;
 }
 
-static void build_batch(sl_buf_t *out)
-{
-    sl_batch_builder_t b;
-    sl_batch_builder_init(&b);
-    sl_batch_builder_begin(&b, SL_COMPRESSION_NONE, 0);
-    uint8_t value[VALUE_BYTES];
-    int64_t now = sl_now_ms();
-    for (int i = 0; i < RECORDS_PER_BATCH; i++) {
-        for (int j = 0; j < VALUE_BYTES; j++)
-            value[j] = (uint8_t)('a' + (i * 7 + j) % 26);
-        int rc = sl_batch_builder_add(&b, now, NULL, -1, value, VALUE_BYTES, NULL, 0);
-        if (rc)
-            die("sl_batch_builder_add", rc, NULL);
-    }
-    sl_err_t err = {0};
-    int rc = sl_batch_builder_finish(&b, out, &err);
-    if (rc)
-        die("sl_batch_builder_finish", rc, &err);
-    sl_batch_builder_free(&b);
-}
 
 static void print_pair(const char *base_label, const run_t *base, const char *sl_label, const run_t *sl)
 {
-    double ratio = mbps(sl) / mbps(base);
-    printf("  %-38s %9.1f MB/s  (%.2f s)\n", base_label, mbps(base), base->seconds);
-    printf("  %-38s %9.1f MB/s  (%.2f s)  ratio sluice/baseline %.2f (target >= %.1f: %s)\n", sl_label, mbps(sl),
+    double ratio = bench_mbps(sl) / bench_mbps(base);
+    printf("  %-38s %9.1f MB/s  (%.2f s)\n", base_label, bench_mbps(base), base->seconds);
+    printf("  %-38s %9.1f MB/s  (%.2f s)  ratio sluice/baseline %.2f (target >= %.1f: %s)\n", sl_label, bench_mbps(sl),
            sl->seconds, ratio, TARGET_RATIO, ratio >= TARGET_RATIO ? "met" : "NOT met");
 }
 
 int main(int argc, char **argv)
 {
+    bench_prog = "bench_log_append";
     int64_t total = 1000000000;
     int passes = 2;
     const char *parent = getenv("SL_BENCH_DIR");
@@ -182,7 +134,8 @@ int main(int argc, char **argv)
         parent = "/tmp";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--bytes") == 0 && i + 1 < argc)
-            total = parse_bytes(argv[++i]);
+            if ((total = bench_parse_bytes(argv[++i])) < 0)
+                usage();
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             parent = argv[++i];
         else if (strcmp(argv[i], "--passes") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0)
@@ -195,13 +148,13 @@ int main(int argc, char **argv)
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/sl-bench-append-XXXXXX", parent);
     if (!mkdtemp(dir))
-        die("mkdtemp", 0, NULL);
+        bench_die("mkdtemp", 0, NULL);
 
     sl_buf_t batch;
     sl_buf_init(&batch);
-    build_batch(&batch);
+    bench_build_batch(&batch);
     printf("bench_log_append: batches of %d records x %d-byte values (%zu bytes each), %.1f MB per run, in %s\n",
-           RECORDS_PER_BATCH, VALUE_BYTES, batch.len, (double)total / 1e6, dir);
+           BENCH_RECORDS_PER_BATCH, BENCH_VALUE_BYTES, batch.len, (double)total / 1e6, dir);
     printf("  MB = 10^6 bytes; timings exclude the final close (the log's close syncs, the file's does not)\n");
 
     /* An untimed write(2) pass first (the first use of page-cache memory is
@@ -225,6 +178,6 @@ int main(int argc, char **argv)
     print_pair("baseline: write(2) + fdatasync", &best[2], "sluice: sl_plog_append + sl_plog_flush", &best[3]);
 
     sl_buf_free(&batch);
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    sl_fs_rmrf(dir);
     return 0;
 }

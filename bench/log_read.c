@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -15,18 +14,11 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "bench_util.h"
 
-#define RECORDS_PER_BATCH 1000
-#define VALUE_BYTES 100
 #define CHUNK (1 << 20)
 #define PASSES 3
 
-static void die(const char *what, int rc, const sl_err_t *err)
-{
-    fprintf(stderr, "bench_log_read: %s: %d (%s) %s\n", what, rc, rc < 0 ? sl_broker_strerror(rc) : strerror(errno),
-            err ? err->msg : "");
-    exit(1);
-}
 
 static void usage(void)
 {
@@ -37,57 +29,28 @@ static void usage(void)
     exit(2);
 }
 
-static int64_t parse_bytes(const char *s)
-{
-    char *end;
-    double v = strtod(s, &end);
-    double mult = 1;
-    switch (*end) {
-    case 'k': case 'K': mult = 1e3; end++; break;
-    case 'm': case 'M': mult = 1e6; end++; break;
-    case 'g': case 'G': mult = 1e9; end++; break;
-    default: break;
-    }
-    if (*end || v <= 0)
-        usage();
-    return (int64_t)(v * mult);
-}
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) { return remove(path); }
 
 static void write_log(const char *dir, int64_t total, bool tty)
 {
-    sl_batch_builder_t b;
-    sl_batch_builder_init(&b);
-    sl_batch_builder_begin(&b, SL_COMPRESSION_NONE, 0);
-    uint8_t value[VALUE_BYTES];
-    int64_t now = sl_now_ms();
-    for (int i = 0; i < RECORDS_PER_BATCH; i++) {
-        for (int j = 0; j < VALUE_BYTES; j++)
-            value[j] = (uint8_t)('a' + (i * 7 + j) % 26);
-        int rc = sl_batch_builder_add(&b, now, NULL, -1, value, VALUE_BYTES, NULL, 0);
-        if (rc)
-            die("sl_batch_builder_add", rc, NULL);
-    }
     sl_buf_t batch;
     sl_buf_init(&batch);
+    bench_build_batch(&batch);
+    int64_t now = sl_now_ms();
     sl_err_t err = {0};
-    int rc = sl_batch_builder_finish(&b, &batch, &err);
-    if (rc)
-        die("sl_batch_builder_finish", rc, &err);
-    sl_batch_builder_free(&b);
+    int rc;
 
     sl_log_config_t cfg;
     sl_log_config_default(&cfg);
     cfg.flush_policy = SL_FLUSH_NEVER;
     sl_plog_t *log;
     if ((rc = sl_plog_open(dir, &cfg, &log, &err)))
-        die("sl_plog_open", rc, &err);
+        bench_die("sl_plog_open", rc, &err);
     int64_t n = 0;
     for (int64_t done = 0; done < total; done += (int64_t)batch.len) {
         sl_append_info_t info;
         if ((rc = sl_plog_append(log, batch.data, batch.len, now, &info, &err)))
-            die("sl_plog_append", rc, &err);
+            bench_die("sl_plog_append", rc, &err);
         if (tty && ++n % 64 == 0)
             fprintf(stderr, "\r  writing the log %3d%%", (int)(done * 100 / total));
     }
@@ -97,12 +60,7 @@ static void write_log(const char *dir, int64_t total, bool tty)
     sl_buf_free(&batch);
 }
 
-typedef struct run {
-    int64_t bytes;
-    double seconds;
-} run_t;
 
-static double mbps(const run_t *r) { return (double)r->bytes / 1e6 / r->seconds; }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -111,7 +69,7 @@ static char **list_segment_files(const char *dir, int *count)
 {
     DIR *d = opendir(dir);
     if (!d)
-        die("opendir", 0, NULL);
+        bench_die("opendir", 0, NULL);
     char **names = NULL;
     int n = 0, cap = 0;
     struct dirent *e;
@@ -123,12 +81,12 @@ static char **list_segment_files(const char *dir, int *count)
             cap = cap ? cap * 2 : 16;
             names = realloc(names, (size_t)cap * sizeof *names);
             if (!names)
-                die("realloc", 0, NULL);
+                bench_die("realloc", 0, NULL);
         }
         size_t plen = strlen(dir) + len + 2;
         names[n] = malloc(plen);
         if (!names[n])
-            die("malloc", 0, NULL);
+            bench_die("malloc", 0, NULL);
         snprintf(names[n++], plen, "%s/%s", dir, e->d_name);
     }
     closedir(d);
@@ -144,13 +102,13 @@ static run_t run_read_files(char **files, int nfiles, uint8_t *buf)
     for (int i = 0; i < nfiles; i++) {
         int fd = open(files[i], O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-            die("open segment", 0, NULL);
+            bench_die("open segment", 0, NULL);
         for (;;) {
             ssize_t n = read(fd, buf, CHUNK);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n < 0)
-                die("read", 0, NULL);
+                bench_die("read", 0, NULL);
             if (n == 0)
                 break;
             r.bytes += n;
@@ -173,7 +131,7 @@ static run_t run_read_log(sl_plog_t *log, sl_buf_t *out)
         sl_buf_reset(out);
         int rc = sl_plog_read(log, offset, CHUNK, out, &info, &err);
         if (rc)
-            die("sl_plog_read", rc, &err);
+            bench_die("sl_plog_read", rc, &err);
         r.bytes += (int64_t)out->len;
         offset = info.next_offset;
     }
@@ -183,6 +141,7 @@ static run_t run_read_log(sl_plog_t *log, sl_buf_t *out)
 
 int main(int argc, char **argv)
 {
+    bench_prog = "bench_log_read";
     int64_t total = 1000000000;
     const char *parent = getenv("SL_BENCH_DIR");
     const char *reuse = NULL;
@@ -190,7 +149,8 @@ int main(int argc, char **argv)
         parent = "/tmp";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--bytes") == 0 && i + 1 < argc)
-            total = parse_bytes(argv[++i]);
+            if ((total = bench_parse_bytes(argv[++i])) < 0)
+                usage();
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             parent = argv[++i];
         else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
@@ -206,7 +166,7 @@ int main(int argc, char **argv)
     } else {
         snprintf(root, sizeof root, "%s/sl-bench-read-XXXXXX", parent);
         if (!mkdtemp(root))
-            die("mkdtemp", 0, NULL);
+            bench_die("mkdtemp", 0, NULL);
         snprintf(dir, sizeof dir, "%s/t-0", root);
         write_log(dir, total, tty);
     }
@@ -217,14 +177,14 @@ int main(int argc, char **argv)
     sl_err_t err = {0};
     int rc = sl_plog_open(dir, &cfg, &log, &err);
     if (rc)
-        die("sl_plog_open", rc, &err);
+        bench_die("sl_plog_open", rc, &err);
     int nfiles;
     char **files = list_segment_files(dir, &nfiles);
     uint8_t *buf = malloc(CHUNK);
     sl_buf_t out;
     sl_buf_init(&out);
     if (!buf || sl_buf_reserve(&out, 2 * CHUNK))
-        die("malloc", 0, NULL);
+        bench_die("malloc", 0, NULL);
 
     printf("bench_log_read: %s log of %.1f MB in %d segment file(s), %s\n", reuse ? "existing" : "fresh",
            (double)sl_plog_size_bytes(log) / 1e6, nfiles, dir);
@@ -247,11 +207,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "\r\033[K");
     if (best_files.bytes != best_log.bytes)
         printf("  note: read(2) saw %" PRId64 " bytes, sl_plog_read %" PRId64 "\n", best_files.bytes, best_log.bytes);
-    double ratio = mbps(&best_log) / mbps(&best_files);
-    printf("  %-42s %9.1f MB/s  (%.3f s)\n", "baseline: read(2) of the segment files", mbps(&best_files),
+    double ratio = bench_mbps(&best_log) / bench_mbps(&best_files);
+    printf("  %-42s %9.1f MB/s  (%.3f s)\n", "baseline: read(2) of the segment files", bench_mbps(&best_files),
            best_files.seconds);
     printf("  %-42s %9.1f MB/s  (%.3f s)  ratio sluice/baseline %.2f\n", "sluice: sl_plog_read, max_bytes 1 MiB",
-           mbps(&best_log), best_log.seconds, ratio);
+           bench_mbps(&best_log), best_log.seconds, ratio);
 
     sl_plog_close(log);
     for (int i = 0; i < nfiles; i++)
@@ -260,6 +220,6 @@ int main(int argc, char **argv)
     free(buf);
     sl_buf_free(&out);
     if (!reuse)
-        nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        sl_fs_rmrf(root);
     return 0;
 }
