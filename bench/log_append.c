@@ -133,10 +133,10 @@ int main(int argc, char **argv)
     if (!parent || !*parent)
         parent = "/tmp";
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--bytes") == 0 && i + 1 < argc)
+        if (strcmp(argv[i], "--bytes") == 0 && i + 1 < argc) {
             if ((total = bench_parse_bytes(argv[++i])) < 0)
                 usage();
-        else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+        } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             parent = argv[++i];
         else if (strcmp(argv[i], "--passes") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0)
             passes = atoi(argv[++i]);

@@ -360,6 +360,8 @@ typedef struct sl_broker_config {
     int port;                             /* 9092; 0 = any free port (see sl_broker_port) */
     int32_t node_id;                      /* broker.id (0) */
     int32_t num_partitions;               /* num.partitions (1) */
+    int32_t max_partitions;               /* max.partitions: all topics together (1000); each
+                                             partition holds 3 files and a flusher thread */
     bool auto_create_topics;              /* auto.create.topics.enable (true) */
     int32_t max_request_bytes;            /* socket.request.max.bytes (100 MiB) */
     sl_log_config_t log;                  /* log.* defaults for every topic */

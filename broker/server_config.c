@@ -15,6 +15,7 @@ void sl_broker_config_default(sl_broker_config_t *cfg)
     cfg->port = 9092;
     cfg->node_id = 0;
     cfg->num_partitions = 1;
+    cfg->max_partitions = 1000;
     cfg->auto_create_topics = true;
     cfg->max_request_bytes = 100 * 1024 * 1024;
     sl_log_config_default(&cfg->log);
@@ -89,6 +90,7 @@ int sl_broker_config_set(sl_broker_config_t *cfg, const char *key, const char *v
         {"broker.id", 0, INT32_MAX, 1, offsetof(sl_broker_config_t, node_id), 4},
         {"node.id", 0, INT32_MAX, 1, offsetof(sl_broker_config_t, node_id), 4},
         {"num.partitions", 1, 100000, 1, offsetof(sl_broker_config_t, num_partitions), 4},
+        {"max.partitions", 1, 1000000, 1, offsetof(sl_broker_config_t, max_partitions), 4},
         {"socket.request.max.bytes", 1024, INT32_MAX, 1, offsetof(sl_broker_config_t, max_request_bytes), 4},
         {"group.min.session.timeout.ms", 1, INT32_MAX, 1, offsetof(sl_broker_config_t, group_min_session_ms), 4},
         {"group.max.session.timeout.ms", 1, INT32_MAX, 1, offsetof(sl_broker_config_t, group_max_session_ms), 4},

@@ -40,6 +40,15 @@ int16_t bk_kerr_from_status(int status)
 }
 
 
+static void remove_partition_dirs(sl_broker_t *b, const char *name, int32_t n)
+{
+    for (int32_t p = 0; p < n; p++) {
+        char dir[4096];
+        sl_partition_dir(b->cfg.data_dir, name, p, dir, sizeof dir);
+        sl_fs_rmrf(dir);
+    }
+}
+
 /* Effective config: broker defaults, then the topic's overrides. */
 static int topic_config(sl_broker_t *b, const sl_topic_info_t *info, sl_log_config_t *cfg, sl_err_t *err)
 {
@@ -183,8 +192,16 @@ int16_t bk_topic_create(sl_broker_t *b, const char *name, int32_t partitions, co
     }
     if (partitions == -1)
         partitions = b->cfg.num_partitions;
-    if (partitions <= 0 || partitions > 100000) {
+    if (partitions <= 0) {
         sl_err_set(err, 0, "invalid partition count %d", partitions);
+        return SL_KERR_INVALID_PARTITIONS;
+    }
+    int64_t total = 0;
+    for (int i = 0; i < b->ntopics; i++)
+        total += b->topics[i]->npartitions;
+    if (total + partitions > b->cfg.max_partitions) {
+        sl_err_set(err, 0, "%d partition(s) would exceed max.partitions (%d, %lld in use)", partitions,
+                   b->cfg.max_partitions, (long long)total);
         return SL_KERR_INVALID_PARTITIONS;
     }
     sl_topic_info_t info;
@@ -210,9 +227,16 @@ int16_t bk_topic_create(sl_broker_t *b, const char *name, int32_t partitions, co
         return SL_KERR_INVALID_CONFIG;
     if (rc)
         return SL_KERR_UNKNOWN_SERVER_ERROR;
-    bk_topic_t *t;
-    if (topic_open(b, &info, &t, err) != 0 || topics_add(b, t) != 0) {
-        sl_log(SL_ERROR, "broker", "topic %s: created but cannot open: %s", name, err ? err->msg : "");
+    bk_topic_t *t = NULL;
+    rc = topic_open(b, &info, &t, err);
+    if (rc == 0 && (rc = topics_add(b, t)) != 0)
+        topic_free(t);
+    if (rc != 0) {
+        /* Undo, so that a failed create leaves no half topic behind. */
+        sl_log(SL_ERROR, "broker", "topic %s: cannot open its partitions (%s); creation undone", name,
+               err ? err->msg : "");
+        sl_registry_delete_topic(b->reg, name, NULL);
+        remove_partition_dirs(b, name, partitions);
         return SL_KERR_UNKNOWN_SERVER_ERROR;
     }
     sl_log(SL_INFO, "broker", "created topic %s with %d partition(s)", name, partitions);
@@ -234,11 +258,7 @@ int16_t bk_topic_delete(sl_broker_t *b, const char *name, sl_err_t *err)
     b->topics[i] = b->topics[--b->ntopics];
     int32_t n = t->npartitions;
     topic_free(t);
-    for (int32_t p = 0; p < n; p++) {
-        char dir[4096];
-        sl_partition_dir(b->cfg.data_dir, name, p, dir, sizeof dir);
-        sl_fs_rmrf(dir);
-    }
+    remove_partition_dirs(b, name, n);
     sl_log(SL_INFO, "broker", "deleted topic %s", name);
     return SL_KERR_NONE;
 }
