@@ -34,7 +34,7 @@ demo: build
 	@scripts/demo.sh $(BUILD)/sluice
 
 bench:
-	@scripts/install-bench-deps.sh
+	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory build
 	@scripts/bench.sh $(BUILD)
 
@@ -42,7 +42,7 @@ bench:
 # $(BUILD_FUZZ)/corpus (the committed fuzz/corpus/request is only read), crashes
 # to $(BUILD_FUZZ)/artifacts.  fuzz/README.md says how to add findings.
 fuzz:
-	@scripts/install-fuzz-deps.sh
+	@scripts/install-deps.sh fuzz
 	@cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DSL_WERROR=ON -DSL_FUZZ=ON >/dev/null
 	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_request

@@ -17,7 +17,7 @@ echo
 # ---- broker load ------------------------------------------------------------------
 # bench_broker_load: librdkafka producer/consumer against `sluice broker`, against
 # librdkafka's mock broker, and Redis Streams as the baseline (built only when
-# scripts/install-bench-deps.sh has run).  $SL_BENCH_RECORDS changes the 2,000,000
+# scripts/install-deps.sh bench has run).  $SL_BENCH_RECORDS changes the 2,000,000
 # records default.
 echo
 if [ -x "$build/bench/bench_broker_load" ]; then
@@ -25,5 +25,5 @@ if [ -x "$build/bench/bench_broker_load" ]; then
   [ -n "${SL_BENCH_RECORDS:-}" ] && load_args+=(--records "$SL_BENCH_RECORDS")
   "$build/bench/bench_broker_load" "${load_args[@]}"
 else
-  echo "broker load: skipped ($build/bench/bench_broker_load not built; run scripts/install-bench-deps.sh)"
+  echo "broker load: skipped ($build/bench/bench_broker_load not built; run scripts/install-deps.sh bench)"
 fi

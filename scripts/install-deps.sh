@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Sluice's build and tests need, when missing,
-# and the kafkajs test's node_modules (npm ci from its package-lock.json).
+# Installs the Debian packages a make target needs, when missing.
+#   scripts/install-deps.sh          build and tests (make, make test, make demo),
+#                                    plus the kafkajs test's node_modules (npm ci)
+#   scripts/install-deps.sh bench    + what only `make bench` needs: Redis (the
+#                                    broker benchmark's baseline) and hiredis
+#   scripts/install-deps.sh fuzz     + clang and its fuzzer/sanitizer runtimes
 # Idempotent and quiet when everything is present; needs root (or sudo) otherwise.
 set -euo pipefail
+PROFILE="${1:-test}"
 PKGS=(build-essential cmake pkg-config
       liblmdb-dev libuv1-dev libmsgpack-dev libzstd-dev libcmocka-dev
       zlib1g-dev liblz4-dev libsnappy-dev
       librdkafka-dev kcat python3-confluent-kafka)
+case "$PROFILE" in
+  test) ;;
+  bench) PKGS+=(redis-server redis-tools libhiredis-dev) ;;
+  fuzz) PKGS+=(clang libclang-rt-dev) ;;
+  *) echo "usage: $0 [test|bench|fuzz]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,6 +35,8 @@ if [ ${#missing[@]} -ne 0 ]; then
     $SUDO apt-get update >&2
     $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >&2
   fi
+  # Installing redis-server starts a system redis on 6379; the benchmark runs
+  # its own on a free port and does not need that one.
 fi
 JS="$(cd "$(dirname "$0")/.." && pwd)/tests/integration/js"
 if [ ! -f "$JS/node_modules/kafkajs/package.json" ]; then
