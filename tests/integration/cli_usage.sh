@@ -114,6 +114,25 @@ size=$(sed -n 's/^size bytes: *//p' "$TMP/out")
 log_size=$(stat -c %s "$P"/00000000000000000000.log 2>/dev/null || echo "(no segment file)")
 [ "$size" = "$log_size" ] || fail "info size $size differs from the segment file size $log_size"
 
+# sluice broker: flags are checked before anything is opened or bound.
+expect_exit 0 "broker --help" -- "$SLUICE" broker --help; expect_in "$TMP/out" "--listen HOST:PORT" "broker help lists --listen"
+expect_exit 0 "help broker" -- "$SLUICE" help broker; expect_in "$TMP/out" "--data DIR" "help broker"
+expect_exit 2 "broker bad flag" -- "$SLUICE" broker --no-such-flag; expect_in "$TMP/err" "no-such-flag" "broker bad flag named"
+expect_exit 2 "broker bad --listen" -- "$SLUICE" broker --data "$TMP/b" --listen nowhere
+expect_in "$TMP/err" "HOST:PORT" "bad --listen message"
+expect_exit 2 "broker bad --listen port" -- "$SLUICE" broker --data "$TMP/b" --listen 127.0.0.1:99999
+expect_exit 2 "broker unknown --set" -- "$SLUICE" broker --data "$TMP/b" --set no.such.setting=1
+expect_in "$TMP/err" "unknown broker setting 'no.such.setting'" "unknown setting named"
+expect_exit 2 "broker bad --set value" -- "$SLUICE" broker --data "$TMP/b" --set num.partitions=lots
+expect_exit 2 "broker --set without =" -- "$SLUICE" broker --data "$TMP/b" --set num.partitions
+printf 'num.partitions=3\nbogus line\n' > "$TMP/bad.properties"
+expect_exit 2 "broker bad --config" -- "$SLUICE" broker --data "$TMP/b" --config "$TMP/bad.properties"
+expect_in "$TMP/err" "bad.properties:2" "config error names file:line"
+expect_exit 2 "broker missing --config" -- "$SLUICE" broker --data "$TMP/b" --config "$TMP/none.properties"
+: > "$TMP/afile"
+expect_exit 1 "broker data dir is a file" -- "$SLUICE" broker --data "$TMP/afile" --listen 127.0.0.1:0
+expect_exit 2 "broker stray argument" -- "$SLUICE" broker extra
+
 if [ "$failures" -ne 0 ]; then
   echo "cli_usage: $failures check(s) failed" >&2
   exit 1
