@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (`make bench`): log append and log read throughput, each
-# next to a plain write(2)/read(2) baseline.  Usage: scripts/bench.sh BUILD_DIR.
+# next to a plain write(2)/read(2) baseline; state-store counter updates next
+# to raw LMDB.  Usage: scripts/bench.sh BUILD_DIR.
 # Data goes to a temporary folder under $SL_BENCH_DIR (default /tmp), removed
 # afterwards; $SL_BENCH_BYTES (e.g. 200m) changes the 1 GB default size.
 set -euo pipefail
@@ -13,6 +14,11 @@ args=(--dir "$tmp")
 "$build/bench/bench_log_append" "${args[@]}"
 echo
 "$build/bench/bench_log_read" "${args[@]}"
+
+# State stores: counter updates through the store API (with and without its
+# cache) next to raw LMDB, and point lookups (SL_BENCH_DIR applies here too).
+echo
+"$build/bench/bench_store_counters" --dir "$tmp"
 
 # ---- broker load ------------------------------------------------------------------
 # bench_broker_load: librdkafka producer/consumer against `sluice broker`, against
