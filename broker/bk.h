@@ -243,8 +243,11 @@ int16_t bk_topic_delete(struct sl_broker *b, const char *name, sl_err_t *err);
 bk_topic_t *bk_topic_get_or_create(struct sl_broker *b, kstr_t name, bool allow_create, int16_t *kerr);
 bk_partition_t *bk_partition_find(struct sl_broker *b, kstr_t topic, int32_t partition);
 
-/* Wake parked fetches that wait on partition p (after an append). */
+/* Wake parked fetches that wait on partition p (its high watermark moved). */
 void bk_fetch_notify(struct sl_broker *b, bk_partition_t *p);
+/* Call bk_fetch_notify for p once offsets below end_offset are durable (after
+ * an append): a fetch parked now or in the meantime sees the data then. */
+void bk_fetch_notify_when_durable(struct sl_broker *b, bk_partition_t *p, int64_t end_offset);
 void bk_fetch_drop_conn(struct sl_broker *b, bk_conn_t *conn);
 
 /* ---- handlers ---- */

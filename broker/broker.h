@@ -286,6 +286,16 @@ typedef struct sl_read_info {
 int sl_plog_read(sl_plog_t *log, int64_t offset, size_t max_bytes, sl_buf_t *out, sl_read_info_t *info,
                  sl_err_t *err);
 
+/* The high watermark: offsets below it are durable (fdatasync'd; with
+ * SL_FLUSH_NEVER, simply appended).  Consumers should read only below it, so
+ * that nothing they see can be lost by a power failure - the single-node
+ * analogue of Kafka's replicated high watermark. */
+int64_t sl_plog_high_watermark(sl_plog_t *log);
+/* sl_plog_read limited to the batches below the high watermark; offsets in
+ * [high watermark, end] return nothing rather than SL_B_ERANGE. */
+int sl_plog_read_durable(sl_plog_t *log, int64_t offset, size_t max_bytes, sl_buf_t *out, sl_read_info_t *info,
+                         sl_err_t *err);
+
 /* Earliest offset whose record timestamp is >= ts, or -1 when none is
  * (ListOffsets semantics).  Cost: index lookups plus one segment scan. */
 int sl_plog_offset_for_time(sl_plog_t *log, int64_t ts, int64_t *offset, sl_err_t *err);

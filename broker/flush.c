@@ -97,6 +97,7 @@ static void *flusher_main(void *arg)
             }
             continue;
         }
+        int64_t end_pos = seg->size, seg_base = seg->base_offset;
         int fd = dup(seg->log_fd); /* the segment may be rolled and deleted meanwhile */
         pthread_mutex_unlock(&log->mu);
         int rc = fd < 0 ? -1 : fdatasync(fd);
@@ -111,6 +112,8 @@ static void *flusher_main(void *arg)
             log->sync_error = SL_B_EIO;
         } else if (end > log->durable_offset) {
             log->durable_offset = end;
+            if (log->segs[log->nsegs - 1]->base_offset == seg_base) /* not rolled meanwhile */
+                log->durable_pos = end_pos;
         }
         pthread_cond_broadcast(&log->durable_cond);
     }
@@ -134,8 +137,10 @@ void sl_flusher_stop(sl_plog_t *log)
     /* A final sync so that waiters for appended data get success, not ECLOSED. */
     sl_segment_t *seg = log->segs[log->nsegs - 1];
     if (!log->sync_error && seg->next_offset > log->durable_offset) {
-        if (fdatasync(seg->log_fd) == 0)
+        if (fdatasync(seg->log_fd) == 0) {
             log->durable_offset = seg->next_offset;
+            log->durable_pos = seg->size;
+        }
         else
             log->sync_error = SL_B_EIO;
     }
@@ -216,7 +221,7 @@ int sl_plog_flush(sl_plog_t *log)
         return SL_B_EIO;
     }
     sl_segment_t *seg = log->segs[log->nsegs - 1];
-    int64_t end = seg->next_offset;
+    int64_t end = seg->next_offset, end_pos = seg->size, seg_base = seg->base_offset;
     int fd = dup(seg->log_fd);
     pthread_mutex_unlock(&log->mu);
     int rc = fd < 0 ? -1 : fdatasync(fd);
@@ -228,6 +233,8 @@ int sl_plog_flush(sl_plog_t *log)
         log->sync_error = SL_B_EIO;
     } else if (end > log->durable_offset) {
         log->durable_offset = end;
+        if (log->segs[log->nsegs - 1]->base_offset == seg_base)
+            log->durable_pos = end_pos;
         pthread_cond_signal(&log->flush_cond);
     }
     pthread_cond_broadcast(&log->durable_cond);

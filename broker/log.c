@@ -213,6 +213,7 @@ int sl_plog_open(const char *dir, const sl_log_config_t *cfg, sl_plog_t **out, s
         return SL_B_EIO;
     }
     log->durable_offset = active(log)->next_offset;
+    log->durable_pos = active(log)->size;
     if (!clean && nfound > 0)
         sl_log(SL_INFO, "log", "%s: recovered, offsets %" PRId64 "..%" PRId64 " in %d segment(s)", dir,
                log->start_offset, log->durable_offset, log->nsegs);
@@ -276,6 +277,7 @@ int sl_plog_roll_locked(sl_plog_t *log, int64_t now_ms, sl_err_t *err)
         log->syncs++;
         if (sl_fs_fsync_dir(log->dir) != 0)
             return sl_err_set(err, SL_B_EIO, "fsync %s: %s", log->dir, strerror(errno));
+        log->durable_pos = 0; /* the new active segment is empty */
         if (cur->next_offset > log->durable_offset) {
             log->durable_offset = cur->next_offset;
             pthread_cond_broadcast(&log->durable_cond);
@@ -519,8 +521,31 @@ static int read_batches(sl_segment_t *seg, int64_t pos, int64_t limit, size_t ma
     return 0;
 }
 
+int64_t sl_plog_high_watermark(sl_plog_t *log)
+{
+    pthread_mutex_lock(&log->mu);
+    int64_t v = log->cfg.flush_policy == SL_FLUSH_NEVER ? active(log)->next_offset : log->durable_offset;
+    pthread_mutex_unlock(&log->mu);
+    return v;
+}
+
+static int plog_read(sl_plog_t *log, int64_t offset, size_t max_bytes, bool durable_only, sl_buf_t *out,
+                     sl_read_info_t *info, sl_err_t *err);
+
 int sl_plog_read(sl_plog_t *log, int64_t offset, size_t max_bytes, sl_buf_t *out, sl_read_info_t *info,
                  sl_err_t *err)
+{
+    return plog_read(log, offset, max_bytes, false, out, info, err);
+}
+
+int sl_plog_read_durable(sl_plog_t *log, int64_t offset, size_t max_bytes, sl_buf_t *out, sl_read_info_t *info,
+                         sl_err_t *err)
+{
+    return plog_read(log, offset, max_bytes, true, out, info, err);
+}
+
+static int plog_read(sl_plog_t *log, int64_t offset, size_t max_bytes, bool durable_only, sl_buf_t *out,
+                     sl_read_info_t *info, sl_err_t *err)
 {
     sl_read_info_t local;
     if (!info)
@@ -535,13 +560,16 @@ int sl_plog_read(sl_plog_t *log, int64_t offset, size_t max_bytes, sl_buf_t *out
             return sl_err_set(err, SL_B_ERANGE, "offset %" PRId64 " outside the log [%" PRId64 ", %" PRId64 "]",
                               offset, start, end);
         }
-        if (offset == end) {
+        bool bounded = durable_only && log->cfg.flush_policy != SL_FLUSH_NEVER;
+        if (offset == end || (bounded && offset >= log->durable_offset)) {
             pthread_mutex_unlock(&log->mu);
             return 0;
         }
         int i = find_segment_locked(log, offset);
         sl_segment_t *seg = log->segs[i];
         int64_t from = 0, limit = seg->size;
+        if (bounded && i == log->nsegs - 1 && log->durable_pos < limit)
+            limit = log->durable_pos; /* a batch boundary: what the last sync covered */
         if (offset > seg->base_offset && offset - seg->base_offset <= UINT32_MAX)
             from = sl_index_lookup_offset(&seg->idx, (uint32_t)(offset - seg->base_offset));
         int64_t seg_end = seg->next_offset;

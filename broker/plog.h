@@ -75,6 +75,7 @@ struct sl_plog {
     pthread_cond_t flush_cond;   /* wakes the flusher */
     pthread_cond_t durable_cond; /* broadcast when durable_offset advances or on error */
     int64_t durable_offset;
+    int64_t durable_pos;        /* bytes of the active segment known to be on disk */
     int64_t last_flush_ms;     /* monotonic */
     int64_t syncs;              /* fdatasync calls on segment data */
     int sync_error;             /* sticky: after an fdatasync failure the log refuses appends */

@@ -75,7 +75,8 @@ static int64_t fetch_write(sl_broker_t *b, bk_fetch_t *f)
                                        ? &topic->parts[fp->partition]
                                        : NULL;
             int16_t err = part ? SL_KERR_NONE : SL_KERR_UNKNOWN_TOPIC_OR_PARTITION;
-            int64_t hw = part ? sl_plog_end_offset(part->log) : -1;
+            /* Only durable data is served: the high watermark. */
+            int64_t hw = part ? sl_plog_high_watermark(part->log) : -1;
             int64_t start = part ? sl_plog_start_offset(part->log) : -1;
             kw_i32(&w, fp->partition);
             size_t err_at = f->resp->buf.len;
@@ -94,7 +95,7 @@ static int64_t fetch_write(sl_broker_t *b, bk_fetch_t *f)
                 size_t limit = (size_t)(fp->max_bytes < room ? fp->max_bytes : room);
                 size_t before = f->resp->buf.len;
                 sl_err_t e = {0};
-                int rc = sl_plog_read(part->log, fp->offset, limit, &f->resp->buf, NULL, &e);
+                int rc = sl_plog_read_durable(part->log, fp->offset, limit, &f->resp->buf, NULL, &e);
                 if (rc) {
                     f->resp->buf.len = before;
                     err = bk_kerr_from_status(rc);
@@ -142,6 +143,42 @@ static void on_fetch_timeout(uv_timer_t *t)
     unpark(f->b, f);
     fetch_try(f->b, f, true);
     fetch_free(f, true);
+}
+
+/* A parked fetch becomes answerable when data turns durable (the high
+ * watermark moves), which the log reports on its flusher thread. */
+typedef struct durable_notice {
+    sl_broker_t *b;
+    char topic[SL_TOPIC_NAME_MAX + 1];
+    int32_t partition;
+} durable_notice_t;
+
+static void on_durable_loop(sl_broker_t *b, void *arg, int status)
+{
+    (void)status;
+    durable_notice_t *n = arg;
+    kstr_t name = {n->topic, (int32_t)strlen(n->topic)};
+    bk_partition_t *p = bk_partition_find(b, name, n->partition); /* the topic may be gone */
+    if (p)
+        bk_fetch_notify(b, p);
+    free(n);
+}
+
+static void on_durable_thread(void *arg, int status)
+{
+    durable_notice_t *n = arg;
+    bk_post(n->b, on_durable_loop, n, status);
+}
+
+void bk_fetch_notify_when_durable(sl_broker_t *b, bk_partition_t *p, int64_t end_offset)
+{
+    durable_notice_t *n = malloc(sizeof *n);
+    if (!n)
+        return;
+    n->b = b;
+    snprintf(n->topic, sizeof n->topic, "%s", p->topic->name);
+    n->partition = p->id;
+    sl_plog_on_durable(p->log, end_offset, on_durable_thread, n);
 }
 
 void bk_fetch_notify(sl_broker_t *b, bk_partition_t *p)

@@ -174,7 +174,7 @@ static void append_records(sl_broker_t *b, int16_t version, bk_partition_t *part
     }
     pp->log_start = sl_plog_start_offset(part->log);
     pp->durable_end = sl_plog_end_offset(part->log);
-    bk_fetch_notify(b, part);
+    bk_fetch_notify_when_durable(b, part, pp->durable_end);
 }
 
 int bk_handle_produce(sl_broker_t *b, bk_req_t *req, bk_resp_t *resp)

@@ -408,6 +408,49 @@ static void test_never_policy_answers_durable_waiters_at_once(void **state)
     sl_buf_free(&b);
 }
 
+static void test_high_watermark_hides_data_until_it_is_durable(void **state)
+{
+    fixture_t *f = *state;
+    f->cfg.flush_policy = SL_FLUSH_INTERVAL;
+    f->cfg.flush_ms = 60000; /* nothing syncs on its own during the test */
+    open_log(f);
+    sl_buf_t b, out;
+    sl_buf_init(&b), sl_buf_init(&out);
+    tu_build_batch(&b, SL_COMPRESSION_NONE, 4, 0, 0, 0);
+    tu_append(f->log, &b, 0);
+    assert_int_equal(sl_plog_end_offset(f->log), 4);
+    assert_int_equal(sl_plog_high_watermark(f->log), 0);
+    sl_read_info_t info;
+    /* Not durable yet: nothing to serve, and no error either. */
+    assert_int_equal(sl_plog_read_durable(f->log, 0, 1 << 20, &out, &info, NULL), 0);
+    assert_int_equal(info.batches, 0);
+    assert_int_equal(sl_plog_read_durable(f->log, 2, 1 << 20, &out, &info, NULL), 0);
+    assert_int_equal(info.batches, 0);
+    /* A plain read sees it. */
+    assert_int_equal(sl_plog_read(f->log, 0, 1 << 20, &out, &info, NULL), 0);
+    assert_int_equal(info.batches, 1);
+    assert_int_equal(sl_plog_flush(f->log), 0);
+    assert_int_equal(sl_plog_high_watermark(f->log), 4);
+    tu_append(f->log, &b, 0); /* 4..7: appended, not durable */
+    sl_buf_reset(&out);
+    assert_int_equal(sl_plog_read_durable(f->log, 0, 1 << 20, &out, &info, NULL), 0);
+    assert_int_equal(info.batches, 1); /* only the durable batch */
+    assert_int_equal(info.next_offset, 4);
+    assert_int_equal(out.len, b.len);
+    /* Rolling syncs the old segment: all of it becomes durable. */
+    assert_int_equal(sl_plog_roll(f->log, 0), 0);
+    assert_int_equal(sl_plog_high_watermark(f->log), 8);
+    sl_buf_reset(&out);
+    assert_int_equal(sl_plog_read_durable(f->log, 4, 1 << 20, &out, &info, NULL), 0);
+    assert_int_equal(info.batches, 1);
+    /* Without fsync, appended is as durable as it gets. */
+    f->cfg.flush_policy = SL_FLUSH_NEVER;
+    sl_plog_set_config(f->log, &f->cfg);
+    tu_append(f->log, &b, 0);
+    assert_int_equal(sl_plog_high_watermark(f->log), 12);
+    sl_buf_free(&b), sl_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +468,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_every_batch_policy_makes_appends_durable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_get_unique_offsets_and_durability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_policy_answers_durable_waiters_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_high_watermark_hides_data_until_it_is_durable, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
