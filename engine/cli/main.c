@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/common.h"
-#include "engine/cli.h"
+#include "engine/cli/cli.h"
 
 static void usage(FILE *f)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
-#include "engine/cli.h"
+#include "engine/cli/cli.h"
 
 static sl_broker_t *g_running; /* for the signal handler only */
 

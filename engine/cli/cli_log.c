@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "broker/broker.h"
-#include "engine/cli.h"
+#include "engine/cli/cli.h"
 
 #define READ_CHUNK (1u << 20)
 #define DURABLE_TIMEOUT_MS 60000

@@ -1,4 +1,4 @@
-/* Internal to engine/: the pieces shared by the sluice command-line front end
+/* Internal to engine/cli/: the pieces shared by the sluice command-line front end
  * (main.c) and its subcommands (cli_*.c).  Exit codes follow DESIGN.md:
  * 0 ok, 1 runtime error, 2 usage error. */
 #ifndef SL_ENGINE_CLI_H

@@ -1,0 +1,224 @@
+/* Sluice engine: the public C API for building topologies and running them.
+ *
+ * A topology is a DAG of named nodes: sources reading topics, operators
+ * (operators/operators.h: map, filter, ..., count, aggregate, table), and sinks
+ * writing topics.  Build it with sl_topo_add_* (in any order: parents are
+ * referred to by name and resolved by sl_topo_build), then sl_topo_build
+ * validates it, reporting every problem with the node names, and splits it at
+ * re-keying points into sub-topologies joined by internal repartition topics
+ * named "<app>-<group_by node>-repartition".  A task runs one sub-topology for
+ * one partition; inside it a record goes depth-first through the operators with
+ * no queue between them.  The DSL planner builds topologies with exactly this
+ * API.
+ *
+ * The test driver (sl_driver_*) runs a built topology in-process, without a
+ * broker or threads: pipe records into source topics, read what the sinks
+ * wrote, read stores, commit, close and reopen over the same folder.  Like
+ * Kafka Streams' TopologyTestDriver, it is deterministic.
+ *
+ * Threading: a topology is built by one thread; once built it is immutable and
+ * may be shared by any number of drivers and tasks on any threads.  A driver is
+ * used by one thread at a time.  User callbacks run on the thread that pipes
+ * the record (or commits, for updates forwarded at a flush).
+ *
+ * Errors: functions return 0 or a negative SL_E_* code (operators/operators.h)
+ * and, when given an sl_err_t, a message naming the node, topic or store.
+ * sl_engine_strerror names the codes. */
+#ifndef SL_ENGINE_H
+#define SL_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "operators/operators.h"
+
+/* "invalid argument", ...: a static string for an SL_E_* code. */
+const char *sl_engine_strerror(int code);
+
+/* ---- topologies ------------------------------------------------------------------------------
+ * Names (of the application, nodes, stores) are 1..100 characters from
+ * [A-Za-z0-9._-]; topics are 1..249 of the same (Kafka's rule).  Every add
+ * copies its strings.  An add returns SL_E_INVAL for a missing argument (and
+ * remembers it, so sl_topo_build fails too), SL_E_NOMEM, or SL_E_INVAL after a
+ * successful build (the topology is frozen).  Everything about the graph
+ * (duplicate and unknown names, cycles, misplaced operators) is checked by
+ * sl_topo_build, so adds may come in any order. */
+
+typedef struct sl_topo sl_topo_t;
+
+/* New empty topology for application `app_id` (prefix of internal topic names).
+ * Caller frees it with sl_topo_free, after every driver using it is closed. */
+int sl_topo_new(const char *app_id, sl_topo_t **out);
+void sl_topo_free(sl_topo_t *t); /* NULL is a no-op */
+
+/* Event time of a source's records: by default the record's timestamp; a
+ * callback can take it from the value instead.  A negative timestamp sends the
+ * record to the dead-letter topic. */
+typedef int (*sl_ts_fn)(void *arg, const sl_rec_t *rec, int64_t *ts, sl_err_t *err);
+typedef struct sl_source_opts {
+    sl_ts_fn timestamp; /* NULL: the record's own timestamp */
+    void *timestamp_arg;
+} sl_source_opts_t;
+
+/* A stream read from topics (opts may be NULL).  A topic may be read by one
+ * source node only. */
+int sl_topo_add_source(sl_topo_t *t, const char *name, const char *const *topics, size_t n_topics,
+                       const sl_source_opts_t *opts);
+/* A table read from `topic` into KV store `store`: the latest value per key; a
+ * null value deletes the key; records without a key are dropped and counted.
+ * Its children receive its changes at each cache flush (see sl_op_process). */
+int sl_topo_add_table(sl_topo_t *t, const char *name, const char *topic, const char *store,
+                      const sl_source_opts_t *opts);
+/* Write every record reaching this node to `topic`.  A sink has no children. */
+int sl_topo_add_sink(sl_topo_t *t, const char *name, const char *parent, const char *topic);
+
+/* Stateless operators (the callbacks' contracts are in operators/operators.h).
+ * map, flat_map and select_key may change the key: a group_by downstream of
+ * them repartitions, as in Kafka Streams. */
+int sl_topo_add_map(sl_topo_t *t, const char *name, const char *parent, sl_map_fn fn, void *arg);
+int sl_topo_add_filter(sl_topo_t *t, const char *name, const char *parent, sl_filter_fn fn, void *arg);
+int sl_topo_add_flat_map(sl_topo_t *t, const char *name, const char *parent, sl_flat_map_fn fn, void *arg);
+int sl_topo_add_select_key(sl_topo_t *t, const char *name, const char *parent, sl_key_fn fn, void *arg);
+int sl_topo_add_peek(sl_topo_t *t, const char *name, const char *parent, sl_peek_fn fn, void *arg);
+/* Branch: fn sends each record to 0..n of the outputs with sl_emit_to(out, i,
+ * rec).  Output i is a node named outputs[i]; attach children to those names. */
+int sl_topo_add_branch(sl_topo_t *t, const char *name, const char *parent, sl_flat_map_fn fn, void *arg,
+                       const char *const *outputs, size_t n_outputs);
+/* Merge: every record of every parent, in the order they arrive. */
+int sl_topo_add_merge(sl_topo_t *t, const char *name, const char *const *parents, size_t n_parents);
+
+/* Grouping: fn computes the grouping key (NULL: the record's key).  Records
+ * with a null grouping key are dropped and counted.  Its children must be
+ * aggregations, and aggregations must have a group_by parent.  When the key
+ * may have changed (fn given, or a map / flat_map / select_key upstream),
+ * sl_topo_build puts a repartition topic between the group_by and its
+ * aggregations. */
+int sl_topo_add_group_by(sl_topo_t *t, const char *name, const char *parent, sl_key_fn fn, void *arg);
+
+/* Aggregations of a group_by, each keeping one value per key in KV store
+ * `store` (one store per node).  Records with a null value are ignored and
+ * counted.  sum/min/max/avg take the number from fn (NULL: the value must be a
+ * msgpack number).  Stored values: count a msgpack int; sum/min/max a msgpack
+ * int or float (sums of ints stay ints until they overflow int64); avg a map
+ * {"sum", "count"} whose updates are forwarded as the average (float);
+ * aggregate/reduce the callbacks' bytes. */
+int sl_topo_add_count(sl_topo_t *t, const char *name, const char *parent, const char *store);
+int sl_topo_add_sum(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_num_fn fn, void *arg);
+int sl_topo_add_min(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_num_fn fn, void *arg);
+int sl_topo_add_max(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_num_fn fn, void *arg);
+int sl_topo_add_avg(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_num_fn fn, void *arg);
+int sl_topo_add_aggregate(sl_topo_t *t, const char *name, const char *parent, const char *store,
+                          sl_agg_init_fn init, sl_agg_add_fn add, void *arg);
+int sl_topo_add_reduce(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_reduce_fn fn,
+                       void *arg);
+
+/* Validate and split.  On failure returns SL_E_TOPOLOGY (or SL_E_INVAL /
+ * SL_E_NOMEM for a failed add) with every problem found in err->msg, separated
+ * by "; ", each naming its nodes, e.g. "node 'counts' (count): an aggregation
+ * needs a group_by parent, not 'words' (flat_map)".  Checks: names (syntax,
+ * duplicates among nodes, stores, topics read twice), unknown parents, sinks
+ * with children, cycles (also through a topic a sink writes and a source
+ * reads), aggregations without group_by and group_by without aggregations.
+ * A second call after success returns 0. */
+int sl_topo_build(sl_topo_t *t, sl_err_t *err);
+
+/* After a successful build: number of sub-topologies; the sub-topology of a
+ * node (SL_E_NOTFOUND when no such node); the internal topics. */
+int sl_topo_subtopology_count(const sl_topo_t *t);
+int sl_topo_node_subtopology(const sl_topo_t *t, const char *node);
+size_t sl_topo_repartition_count(const sl_topo_t *t);
+const char *sl_topo_repartition_topic(const sl_topo_t *t, size_t i); /* NULL past the end */
+
+/* Append a readable description to *out (one line per node, grouped by
+ * sub-topology, like Kafka Streams' describe()).  0 or SL_E_NOMEM. */
+int sl_topo_describe(const sl_topo_t *t, sl_buf_t *out);
+
+/* ---- test driver ---------------------------------------------------------------------------------
+ * Runs every sub-topology of a built topology for partition 0, in-process.
+ * Records a sink writes to a repartition topic (or to a topic a source reads)
+ * are processed by the reading sub-topology right after the record that
+ * produced them, before sl_driver_pipe returns.  State lives in an LMDB
+ * environment in `dir`; sl_driver_commit checkpoints it (with the input
+ * offsets and stream times), and a driver opened over the same folder starts
+ * from the last commit.  Output topics live in memory.  Each queued record is
+ * one malloc: the driver is a test tool, the per-record path of the task it
+ * drives does not allocate. */
+
+typedef struct sl_driver sl_driver_t;
+
+typedef enum sl_driver_flush {
+    SL_DRIVER_FLUSH_ON_COMMIT = 0,   /* stateful operators forward at sl_driver_flush / commit only */
+    SL_DRIVER_FLUSH_EVERY_RECORD = 1 /* flush after every record any task processes: every update shows */
+} sl_driver_flush_t;
+
+typedef struct sl_driver_opts {
+    sl_driver_flush_t flush;
+    int64_t wall_clock_ms;      /* starting wall clock (default 0) */
+    int64_t commit_interval_ms; /* > 0: sl_driver_advance_time commits when this much wall time has
+                                 * passed since the last commit; 0 (default): only when asked */
+    const char *dlq_topic;      /* dead-letter topic; NULL: "<app>-dlq" */
+    bool sync;                  /* fsync checkpoints (default false: process-crash safe only) */
+} sl_driver_opts_t;
+
+void sl_driver_opts_default(sl_driver_opts_t *o);
+
+/* Open a driver over a BUILT topology with its state in folder `dir` (created
+ * if missing).  opts may be NULL.  The topology must outlive the driver.
+ * Caller closes *out. */
+int sl_driver_new(const sl_topo_t *t, const char *dir, const sl_driver_opts_t *opts, sl_driver_t **out,
+                  sl_err_t *err);
+/* Close without committing: updates since the last commit are lost, as in a
+ * crash.  NULL is a no-op. */
+void sl_driver_close(sl_driver_t *d);
+
+/* Feed one record (bytes copied as needed; key_len / value_len -1 for null)
+ * into `topic`, then process everything it causes downstream.  A record that
+ * fails goes to the dead-letter topic and this returns 0; an error return
+ * (SL_E_NOTFOUND: no source reads the topic; SL_E_STORE, SL_E_NOMEM: fatal)
+ * leaves the driver usable only for close. */
+int sl_driver_pipe(sl_driver_t *d, const char *topic, const void *key, int32_t key_len, const void *value,
+                   int32_t value_len, int64_t timestamp, sl_err_t *err);
+/* The same with a whole record (headers included). */
+int sl_driver_pipe_rec(sl_driver_t *d, const char *topic, const sl_rec_t *rec, sl_err_t *err);
+
+/* Flush every store's cache: stateful operators forward their coalesced updates
+ * (and whatever those cause) now. */
+int sl_driver_flush(sl_driver_t *d, sl_err_t *err);
+/* Flush, then checkpoint: state, input offsets and stream times in one LMDB
+ * transaction. */
+int sl_driver_commit(sl_driver_t *d, sl_err_t *err);
+
+/* Move the wall clock forward (stream time moves only with records), then
+ * commit if commit_interval_ms has passed.  Returns what the commit returned. */
+int sl_driver_advance_time(sl_driver_t *d, int64_t ms, sl_err_t *err);
+int64_t sl_driver_wall_time(const sl_driver_t *d);
+/* Stream time (largest timestamp seen) of the task running `node`; -1 before
+ * any record (or SL_E_NOTFOUND for an unknown node: check the node name). */
+int64_t sl_driver_stream_time(const sl_driver_t *d, const char *node);
+
+/* Take the oldest unread record a sink wrote to `topic` (or the dead-letter
+ * topic, whose records carry headers "sl.error" and "sl.node").  Returns 1 with
+ * *out filled (pointers valid until the next sl_driver_read or close), 0 when
+ * there is none. */
+int sl_driver_read(sl_driver_t *d, const char *topic, sl_rec_t *out);
+/* Unread records in `topic`. */
+size_t sl_driver_queued(const sl_driver_t *d, const char *topic);
+/* Records piped into `topic` since the state was created: restored from the
+ * last commit when a driver reopens a folder. */
+int64_t sl_driver_input_offset(const sl_driver_t *d, const char *topic);
+
+/* Read `key` from store `store` (the writer view: includes uncommitted
+ * updates), copying the value into *val (reset first).  SL_E_NOTFOUND when the
+ * store or key does not exist. */
+int sl_driver_store_get(sl_driver_t *d, const char *store, const void *key, size_t key_len, sl_buf_t *val);
+/* Number of keys in a store (writer view). */
+int sl_driver_store_count(sl_driver_t *d, const char *store, uint64_t *n);
+
+/* Counters of one node (SL_E_NOTFOUND for an unknown node), or summed over
+ * every node. */
+int sl_driver_node_stats(const sl_driver_t *d, const char *node, sl_op_stats_t *out);
+void sl_driver_stats(const sl_driver_t *d, sl_op_stats_t *out);
+
+#endif

@@ -1,0 +1,272 @@
+/* A task: one sub-topology running for one partition.  It instantiates the
+ * sub-topology's operators (opening their stores as "<store>:<partition>"),
+ * and pushes each input record depth-first through them: an operator's emit
+ * calls its children directly, so there is no queue and no allocation between
+ * operators.  Record-level failures are dead-lettered at the node where they
+ * happen; the task tracks stream time, the largest timestamp it has read. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine/topo.h"
+
+typedef struct tnode tnode_t;
+
+typedef struct tedge {
+    tnode_t *to;
+    int port;
+} tedge_t;
+
+struct tnode {
+    sl_emit_t emit; /* first: the operators' sl_emit_t* is this node */
+    sl_task_t *task;
+    const topo_node_t *def;
+    sl_op_t *op;    /* NULL for sinks */
+    sl_op_stats_t stats;
+    tedge_t *out;
+    size_t n_out;
+    char store_name[SL_STORE_MAX_NAME + 1];
+};
+
+typedef struct tsource {
+    const char *topic;
+    tnode_t *node;
+} tsource_t;
+
+struct sl_task {
+    const sl_topo_t *topo;
+    int sub, partition;
+    sl_env_t *env;
+    sl_task_io_t io;
+    int64_t stream_time;
+    tnode_t *nodes;   /* this sub-topology's nodes, in topology order */
+    size_t n_nodes;
+    tnode_t **by_index; /* topology node index -> node here, or NULL */
+    tsource_t *sources;
+    size_t n_sources;
+    int fatal_rc;     /* first fatal error inside the chain, with its message */
+    sl_err_t fatal_err;
+};
+
+/* ---- the depth-first chain -------------------------------------------------------------------- */
+
+static int node_process(tnode_t *n, const sl_rec_t *rec);
+
+/* sl_emit_t of node n: run every child on `port`, in the order they were added. */
+static int node_forward(sl_emit_t *e, int port, const sl_rec_t *rec)
+{
+    tnode_t *n = (tnode_t *)e;
+    if (port < 0 || port >= n->def->spec.n_outputs)
+        return SL_E_RECORD; /* a branch callback named an output that does not exist */
+    for (size_t i = 0; i < n->n_out; i++) {
+        if (n->out[i].port != port)
+            continue;
+        int rc = node_process(n->out[i].to, rec);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void dead_letter(tnode_t *n, const sl_rec_t *rec, sl_err_t *err)
+{
+    if (!err->msg[0])
+        sl_err_set(err, SL_E_RECORD, "node '%s': the record failed", n->def->name);
+    n->stats.dead_lettered++;
+    n->task->io.dead_letter(n->task->io.arg, n->def->name, rec, err);
+}
+
+/* Run one node on rec.  The error report lives on this frame (a few hundred
+ * bytes of stack per level, no heap), so a message from deep downstream never
+ * leaks into this node's. */
+static int node_process(tnode_t *n, const sl_rec_t *rec)
+{
+    sl_err_t err;
+    err.msg[0] = '\0';
+    int rc;
+    if (n->op) {
+        rc = sl_op_process(n->op, rec, &err);
+    } else {
+        n->stats.records_in++;
+        rc = n->task->io.sink(n->task->io.arg, n->def->topics[0], rec, &err);
+    }
+    if (rc == SL_E_RECORD) {
+        dead_letter(n, rec, &err);
+        return 0;
+    }
+    if (rc && !n->task->fatal_rc) {
+        n->task->fatal_rc = rc;
+        n->task->fatal_err = err;
+        if (!err.msg[0])
+            sl_err_set(&n->task->fatal_err, rc, "node '%s': %s", n->def->name, sl_engine_strerror(rc));
+    }
+    return rc;
+}
+
+int sl_task_process(sl_task_t *task, int source, const sl_rec_t *rec, sl_err_t *err)
+{
+    if (task->fatal_rc) {
+        if (err)
+            *err = task->fatal_err;
+        return task->fatal_rc;
+    }
+    if (source < 0 || (size_t)source >= task->n_sources)
+        return sl_err_set(err, SL_E_INVAL, "task %d_%d: no source %d", task->sub, task->partition, source);
+    tnode_t *n = task->sources[source].node;
+    sl_rec_t r = *rec;
+    sl_err_t rerr;
+    rerr.msg[0] = '\0';
+    if (n->def->src.timestamp &&
+        n->def->src.timestamp(n->def->src.timestamp_arg, rec, &r.timestamp, &rerr) < 0) {
+        n->stats.records_in++;
+        if (!rerr.msg[0])
+            sl_err_set(&rerr, SL_E_RECORD, "node '%s': the timestamp function failed", n->def->name);
+        dead_letter(n, rec, &rerr);
+        return 0;
+    }
+    if (r.timestamp < 0) {
+        n->stats.records_in++;
+        sl_err_set(&rerr, SL_E_RECORD, "node '%s': invalid timestamp %lld", n->def->name, (long long)r.timestamp);
+        dead_letter(n, rec, &rerr);
+        return 0;
+    }
+    if (r.timestamp > task->stream_time)
+        task->stream_time = r.timestamp;
+    int rc = node_process(n, &r);
+    if (rc && err)
+        *err = task->fatal_err;
+    return rc;
+}
+
+int sl_task_check(sl_task_t *task, sl_err_t *err)
+{
+    for (size_t i = 0; i < task->n_nodes && !task->fatal_rc; i++) {
+        tnode_t *n = &task->nodes[i];
+        sl_err_t e;
+        int rc = n->op ? sl_op_take_error(n->op, &e) : 0;
+        if (rc) {
+            task->fatal_rc = rc;
+            task->fatal_err = e;
+        }
+    }
+    if (task->fatal_rc && err)
+        *err = task->fatal_err;
+    return task->fatal_rc;
+}
+
+/* ---- creation ------------------------------------------------------------------------------------ */
+
+int sl_task_source(const sl_task_t *task, const char *topic)
+{
+    for (size_t i = 0; i < task->n_sources; i++)
+        if (!strcmp(task->sources[i].topic, topic))
+            return (int)i;
+    return -1;
+}
+
+int sl_task_subtopology(const sl_task_t *task) { return task->sub; }
+int64_t sl_task_stream_time(const sl_task_t *task) { return task->stream_time; }
+void sl_task_set_stream_time(sl_task_t *task, int64_t t) { task->stream_time = t; }
+
+const sl_op_stats_t *sl_task_stats(const sl_task_t *task, int node_index)
+{
+    if (node_index < 0 || (size_t)node_index >= task->topo->n_nodes || !task->by_index[node_index])
+        return NULL;
+    return &task->by_index[node_index]->stats;
+}
+
+void sl_task_free(sl_task_t *task)
+{
+    if (!task)
+        return;
+    for (size_t i = 0; i < task->n_nodes; i++) {
+        sl_op_close(task->nodes[i].op);
+        free(task->nodes[i].out);
+    }
+    free(task->nodes);
+    free(task->by_index);
+    free(task->sources);
+    free(task);
+}
+
+/* Open node i's operator (every node but sinks has one). */
+static int node_open(sl_task_t *task, tnode_t *n, sl_err_t *err)
+{
+    if (n->def->role == NODE_SINK)
+        return 0;
+    sl_op_ctx_t ctx = {
+        .node_name = n->def->name,
+        .env = task->env,
+        .stream_time = &task->stream_time,
+        .out = &n->emit,
+        .stats = &n->stats,
+    };
+    if (n->def->store) {
+        int len = snprintf(n->store_name, sizeof n->store_name, "%s:%d", n->def->store, task->partition);
+        if (len < 0 || (size_t)len >= sizeof n->store_name)
+            return sl_err_set(err, SL_E_INVAL, "node '%s': store name '%s' is too long", n->def->name,
+                              n->def->store);
+        ctx.store_name = n->store_name;
+    }
+    return sl_op_open(&n->def->spec, &ctx, &n->op, err);
+}
+
+int sl_task_new(const sl_topo_t *t, int sub, int partition, sl_env_t *env, const sl_task_io_t *io,
+                sl_task_t **out, sl_err_t *err)
+{
+    *out = NULL;
+    if (!t || !t->built || sub < 0 || sub >= t->n_sub || partition < 0 || !io || !io->sink || !io->dead_letter)
+        return sl_err_set(err, SL_E_INVAL, "sl_task_new: needs a built topology, a sub-topology, a partition "
+                          "and both callbacks");
+    sl_task_t *task = calloc(1, sizeof *task);
+    if (!task)
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    task->topo = t;
+    task->sub = sub;
+    task->partition = partition;
+    task->env = env;
+    task->io = *io;
+    task->stream_time = -1;
+    size_t n_topics = 0;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        task->n_nodes += t->nodes[i].sub == sub;
+        n_topics += t->nodes[i].sub == sub && t->nodes[i].role == NODE_SOURCE ? t->nodes[i].n_topics : 0;
+    }
+    task->nodes = calloc(task->n_nodes ? task->n_nodes : 1, sizeof *task->nodes);
+    task->by_index = calloc(t->n_nodes, sizeof *task->by_index);
+    task->sources = calloc(n_topics ? n_topics : 1, sizeof *task->sources);
+    int rc = 0;
+    if (!task->nodes || !task->by_index || !task->sources) {
+        rc = sl_err_set(err, SL_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        if (t->nodes[i].sub != sub)
+            continue;
+        tnode_t *n = &task->nodes[k++];
+        n->emit.forward = node_forward;
+        n->task = task;
+        n->def = &t->nodes[i];
+        task->by_index[i] = n;
+    }
+    for (size_t i = 0; i < task->n_nodes; i++) {
+        tnode_t *n = &task->nodes[i];
+        const topo_node_t *d = n->def;
+        n->out = calloc(d->n_children ? d->n_children : 1, sizeof *n->out);
+        if (!n->out) {
+            rc = sl_err_set(err, SL_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t c = 0; c < d->n_children; c++)
+            n->out[n->n_out++] = (tedge_t){task->by_index[d->children[c].node], d->children[c].port};
+        for (size_t m = 0; d->role == NODE_SOURCE && m < d->n_topics; m++)
+            task->sources[task->n_sources++] = (tsource_t){d->topics[m], n};
+        if ((rc = node_open(task, n, err)) != 0)
+            goto fail;
+    }
+    *out = task;
+    return 0;
+fail:
+    sl_task_free(task);
+    return rc;
+}

@@ -1,0 +1,94 @@
+/* Internal to engine/: the topology graph as sl_topo_build leaves it, and the
+ * task (one sub-topology for one partition) that runs it.  topology.c builds
+ * and validates, task.c executes, driver.c (and later the broker runtime)
+ * feeds tasks and receives what their sinks write. */
+#ifndef SL_ENGINE_TOPO_H
+#define SL_ENGINE_TOPO_H
+
+#include "engine/engine.h"
+
+typedef enum node_role {
+    NODE_SOURCE = 1, /* reads topics; its op is pass (stream) or table */
+    NODE_OP,
+    NODE_SINK,       /* writes topics[0] */
+} node_role_t;
+
+typedef struct topo_edge {
+    int node; /* index in sl_topo.nodes */
+    int port; /* output port of the parent (branch outputs), else 0 */
+} topo_edge_t;
+
+typedef struct topo_node {
+    char *name;
+    node_role_t role;
+    sl_op_spec_t spec;       /* sources and operators; sinks: kind 0 */
+    char **topics;           /* sources: topics read; sinks: topics[0] written */
+    size_t n_topics;
+    char *store;             /* stateful kinds */
+    sl_source_opts_t src;    /* sources */
+    char **parent_names;     /* as given to the add call */
+    int *parent_ports;
+    size_t n_parents;
+    topo_edge_t *parents;    /* resolved by build */
+    topo_edge_t *children;   /* built by build */
+    size_t n_children;
+    bool internal;           /* repartition sink / source made by build */
+    bool branch_output;      /* a pass node made by sl_topo_add_branch */
+    int sub;                 /* sub-topology */
+} topo_node_t;
+
+struct sl_topo {
+    char *app_id;
+    topo_node_t *nodes;
+    size_t n_nodes, cap_nodes;
+    char **repartition;      /* internal topic names */
+    size_t n_repartition;
+    int n_sub;
+    bool built;
+    int add_rc;              /* first failure of an add call */
+    sl_buf_t add_errors;     /* their messages, for build */
+};
+
+/* Index of the node named `name`, or -1. */
+int topo_find(const sl_topo_t *t, const char *name);
+
+/* ---- tasks ------------------------------------------------------------------------------------ */
+
+typedef struct sl_task sl_task_t;
+
+/* What a task needs from whoever runs it.  Both callbacks run on the task's
+ * thread during sl_task_process or a flush; records are borrowed. */
+typedef struct sl_task_io {
+    /* A sink writes rec to topic; non-zero is fatal (the task stops). */
+    int (*sink)(void *arg, const char *topic, const sl_rec_t *rec, sl_err_t *err);
+    /* rec failed at node for the reason in err; the task goes on. */
+    void (*dead_letter)(void *arg, const char *node, const sl_rec_t *rec, const sl_err_t *err);
+    void *arg;
+} sl_task_io_t;
+
+/* Create the task running sub-topology `sub` for `partition`, opening its
+ * stores ("<store>:<partition>") in env.  Caller frees it with sl_task_free
+ * (before closing env). */
+int sl_task_new(const sl_topo_t *t, int sub, int partition, sl_env_t *env, const sl_task_io_t *io,
+                sl_task_t **out, sl_err_t *err);
+void sl_task_free(sl_task_t *task);
+
+/* Index of the task's source reading `topic` (give it to sl_task_process), or -1. */
+int sl_task_source(const sl_task_t *task, const char *topic);
+
+/* Process one record read from source `source` depth-first: timestamp, stream
+ * time, then every operator down to the sinks.  A failing record is
+ * dead-lettered and gives 0; a non-zero return is fatal. */
+int sl_task_process(sl_task_t *task, int source, const sl_rec_t *rec, sl_err_t *err);
+
+/* After an sl_env_flush: a fatal error raised while stateful operators
+ * forwarded their updates (0 when none). */
+int sl_task_check(sl_task_t *task, sl_err_t *err);
+
+int sl_task_subtopology(const sl_task_t *task);
+int64_t sl_task_stream_time(const sl_task_t *task);
+void sl_task_set_stream_time(sl_task_t *task, int64_t t);
+/* Counters of topology node `node_index` when this task runs it, else NULL. */
+const sl_op_stats_t *sl_task_stats(const sl_task_t *task, int node_index);
+
+#endif

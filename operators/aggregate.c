@@ -1,0 +1,309 @@
+/* Grouped aggregations: count, sum, min, max, avg, and the generic aggregate
+ * and reduce with user callbacks.  State is one value per key in the
+ * instance's KV store, read and written through the store's write-back cache;
+ * updates go downstream from the store's flush listener, once per key per
+ * flush (see sl_op_process in operators.h for exactly when).  Values are
+ * msgpack: count an int, sum/min/max an int or a float, avg a map
+ * {"sum": number, "count": int} forwarded as the average (a float). */
+#include <math.h>
+
+#include "operators/op.h"
+
+typedef struct agg_op {
+    sl_op_t base;
+    sl_codec_t *codec;
+    sl_buf_t a, b;  /* scratch: new aggregate, and aggregate's init output */
+    sl_buf_t fwd;   /* scratch: the value forwarded by avg */
+} agg_op_t;
+
+/* ---- numbers ----------------------------------------------------------------------------------- */
+
+static int num_from_object(const msgpack_object *o, sl_num_t *n)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        if (o->via.u64 > (uint64_t)INT64_MAX) {
+            *n = (sl_num_t){.is_float = true, .f = (double)o->via.u64};
+        } else {
+            *n = (sl_num_t){.i = (int64_t)o->via.u64};
+        }
+        return 0;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        *n = (sl_num_t){.i = o->via.i64};
+        return 0;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        *n = (sl_num_t){.is_float = true, .f = o->via.f64};
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static double num_f(const sl_num_t *n) { return n->is_float ? n->f : (double)n->i; }
+
+static int num_pack(sl_buf_t *out, const sl_num_t *n)
+{
+    return n->is_float ? sl_codec_pack_f64(out, n->f) : sl_codec_pack_i64(out, n->i);
+}
+
+/* The number a record contributes: the callback's, or the value as msgpack. */
+static int record_num(agg_op_t *g, const sl_rec_t *rec, sl_num_t *n, sl_err_t *err)
+{
+    sl_op_t *op = &g->base;
+    if (op->spec.fn.num) {
+        if (op->spec.fn.num(op->spec.arg, rec, n, err) < 0)
+            return op_callback_error(op, "number", err);
+        return 0;
+    }
+    msgpack_object o;
+    if (sl_codec_decode(g->codec, rec->value, (size_t)rec->value_len, &o) != 0 || num_from_object(&o, n) != 0)
+        return sl_err_set(err, SL_E_RECORD, "node '%s' (%s): the value is not a msgpack number", op->ctx.node_name,
+                          sl_op_kind_name(op->spec.kind));
+    return 0;
+}
+
+/* A stored aggregate that does not decode means the store holds another
+ * operator's data (a renamed node reusing a store name). */
+static int corrupt_state(const sl_op_t *op, sl_err_t *err)
+{
+    return sl_err_set(err, SL_E_STORE, "node '%s' (%s): store '%s' holds a value that is not this aggregation's",
+                      op->ctx.node_name, sl_op_kind_name(op->spec.kind), sl_store_name(op->store));
+}
+
+static int stored_num(agg_op_t *g, const uint8_t *p, size_t n, sl_num_t *out, sl_err_t *err)
+{
+    msgpack_object o;
+    if (sl_codec_decode(g->codec, p, n, &o) != 0 || num_from_object(&o, out) != 0)
+        return corrupt_state(&g->base, err);
+    return 0;
+}
+
+/* avg state: {"sum": number, "count": int} */
+static int avg_decode(agg_op_t *g, const uint8_t *p, size_t n, sl_num_t *sum, int64_t *count, sl_err_t *err)
+{
+    msgpack_object o;
+    if (sl_codec_decode(g->codec, p, n, &o) != 0 || o.type != MSGPACK_OBJECT_MAP)
+        return corrupt_state(&g->base, err);
+    int seen = 0;
+    for (uint32_t i = 0; i < o.via.map.size; i++) {
+        const msgpack_object_kv *kv = &o.via.map.ptr[i];
+        if (kv->key.type != MSGPACK_OBJECT_STR)
+            continue;
+        sl_num_t v;
+        if (num_from_object(&kv->val, &v) != 0)
+            return corrupt_state(&g->base, err);
+        if (kv->key.via.str.size == 3 && !memcmp(kv->key.via.str.ptr, "sum", 3)) {
+            *sum = v;
+            seen |= 1;
+        } else if (kv->key.via.str.size == 5 && !memcmp(kv->key.via.str.ptr, "count", 5) && !v.is_float) {
+            *count = v.i;
+            seen |= 2;
+        }
+    }
+    return seen == 3 ? 0 : corrupt_state(&g->base, err);
+}
+
+static int avg_encode(sl_buf_t *out, const sl_num_t *sum, int64_t count)
+{
+    msgpack_packer pk;
+    sl_codec_packer_init(&pk, out);
+    if (msgpack_pack_map(&pk, 2) || msgpack_pack_str_with_body(&pk, "sum", 3) || num_pack(out, sum) ||
+        msgpack_pack_str_with_body(&pk, "count", 5) || msgpack_pack_int64(&pk, count))
+        return SL_E_NOMEM;
+    return 0;
+}
+
+/* sum with int64 arithmetic while it fits; a float, or an overflow, makes it a float. */
+static sl_num_t num_add(sl_num_t a, sl_num_t b)
+{
+    sl_num_t r = {0};
+    if (!a.is_float && !b.is_float && !__builtin_add_overflow(a.i, b.i, &r.i))
+        return r;
+    return (sl_num_t){.is_float = true, .f = num_f(&a) + num_f(&b)};
+}
+
+/* -1, 0, 1: ints compare exactly, mixed pairs as doubles. */
+static int num_cmp(const sl_num_t *a, const sl_num_t *b)
+{
+    if (!a->is_float && !b->is_float)
+        return (a->i > b->i) - (a->i < b->i);
+    double x = num_f(a), y = num_f(b);
+    return (x > y) - (x < y);
+}
+
+/* ---- processing ---------------------------------------------------------------------------------- */
+
+/* Compute the new aggregate into g->a from the current one (cur NULL: none). */
+static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size_t cur_len, sl_err_t *err)
+{
+    sl_op_t *op = &g->base;
+    sl_buf_t *out = &g->a;
+    sl_num_t n, c;
+    int rc;
+    switch (op->spec.kind) {
+    case SL_OP_COUNT: {
+        int64_t count = 0;
+        if (cur && (stored_num(g, cur, cur_len, &c, err) != 0 || c.is_float))
+            return corrupt_state(op, err);
+        if (cur)
+            count = c.i;
+        return sl_codec_pack_i64(out, count + 1) ? SL_E_NOMEM : 0;
+    }
+    case SL_OP_SUM:
+    case SL_OP_MIN:
+    case SL_OP_MAX:
+        if ((rc = record_num(g, rec, &n, err)) != 0)
+            return rc;
+        if (op->spec.kind != SL_OP_SUM && num_f(&n) != num_f(&n))
+            return sl_err_set(err, SL_E_RECORD, "node '%s' (%s): NaN cannot be ordered", op->ctx.node_name,
+                              sl_op_kind_name(op->spec.kind));
+        if (cur) {
+            if ((rc = stored_num(g, cur, cur_len, &c, err)) != 0)
+                return rc;
+            if (op->spec.kind == SL_OP_SUM)
+                n = num_add(c, n);
+            else if ((op->spec.kind == SL_OP_MIN) == (num_cmp(&c, &n) <= 0))
+                n = c; /* the stored value stays */
+        }
+        return num_pack(out, &n) ? SL_E_NOMEM : 0;
+    case SL_OP_AVG: {
+        if ((rc = record_num(g, rec, &n, err)) != 0)
+            return rc;
+        int64_t count = 0;
+        if (cur) {
+            if ((rc = avg_decode(g, cur, cur_len, &c, &count, err)) != 0)
+                return rc;
+            n = num_add(c, n);
+        }
+        return avg_encode(out, &n, count + 1);
+    }
+    case SL_OP_AGGREGATE:
+        if (!cur) {
+            sl_buf_reset(&g->b);
+            if (op->spec.fn.agg.init(op->spec.arg, &g->b, err) < 0)
+                return op_callback_error(op, "init", err);
+            cur = g->b.data ? g->b.data : (const uint8_t *)"";
+            cur_len = g->b.len;
+        }
+        if (op->spec.fn.agg.add(op->spec.arg, rec, cur, cur_len, out, err) < 0)
+            return op_callback_error(op, "add", err);
+        return 0;
+    case SL_OP_REDUCE:
+        if (!cur)
+            return sl_buf_append(out, rec->value, (size_t)rec->value_len) ? SL_E_NOMEM : 0;
+        if (op->spec.fn.reduce(op->spec.arg, cur, cur_len, rec, out, err) < 0)
+            return op_callback_error(op, "reduce", err);
+        return 0;
+    default:
+        return sl_err_set(err, SL_E_INVAL, "node '%s': not an aggregation", op->ctx.node_name);
+    }
+}
+
+/* Null keys cannot be grouped and null values carry nothing to aggregate:
+ * both are dropped and counted (Kafka Streams ignores them too). */
+static int agg_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
+{
+    agg_op_t *g = (agg_op_t *)op;
+    if (rec->key_len < 0) {
+        op->ctx.stats->dropped_null_key++;
+        return 0;
+    }
+    if (rec->value_len < 0) {
+        op->ctx.stats->dropped_null_value++;
+        return 0;
+    }
+    if ((size_t)rec->key_len > SL_STORE_MAX_KEY)
+        return sl_err_set(err, SL_E_RECORD, "node '%s': key of %d bytes is longer than the store's %d",
+                          op->ctx.node_name, rec->key_len, SL_STORE_MAX_KEY);
+    const uint8_t *cur = NULL;
+    size_t cur_len = 0;
+    int rc = sl_kv_get(op->store, NULL, rec->key, (size_t)rec->key_len, &cur, &cur_len);
+    if (rc == SL_S_ENOTFOUND)
+        cur = NULL;
+    else if (rc)
+        return op_store_error(op, rc, "reading", err);
+    sl_buf_reset(&g->a);
+    if ((rc = agg_update(g, rec, cur, cur_len, err)) != 0)
+        return rc == SL_E_NOMEM ? sl_err_set(err, rc, "node '%s': out of memory", op->ctx.node_name) : rc;
+    rc = sl_kv_put(op->store, rec->key, (size_t)rec->key_len, g->a.data ? g->a.data : (const uint8_t *)"", g->a.len);
+    return rc ? op_store_error(op, rc, "writing", err) : 0;
+}
+
+/* ---- forwarding at flush --------------------------------------------------------------------------- */
+
+static void agg_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
+{
+    agg_op_t *g = arg;
+    sl_op_t *op = &g->base;
+    sl_err_t err = {0};
+    sl_rec_t rec = {
+        .key = e->key,
+        .key_len = (int32_t)e->key_len,
+        .value = e->val,
+        .value_len = e->val ? (int32_t)e->val_len : -1,
+        .timestamp = *op->ctx.stream_time,
+    };
+    if (e->val && op->spec.kind == SL_OP_AVG) {
+        sl_num_t sum;
+        int64_t count;
+        if (avg_decode(g, e->val, e->val_len, &sum, &count, &err) != 0) {
+            op_set_pending(op, SL_E_STORE, &err);
+            return;
+        }
+        sl_buf_reset(&g->fwd);
+        if (sl_codec_pack_f64(&g->fwd, count ? num_f(&sum) / (double)count : NAN)) {
+            sl_err_set(&err, SL_E_NOMEM, "node '%s': out of memory", op->ctx.node_name);
+            op_set_pending(op, SL_E_NOMEM, &err);
+            return;
+        }
+        rec.value = g->fwd.data;
+        rec.value_len = (int32_t)g->fwd.len;
+    }
+    op->ctx.stats->updates_forwarded++;
+    int rc = sl_emit(op->ctx.out, &rec);
+    if (rc) {
+        sl_err_set(&err, rc, "node '%s': forwarding an update failed (%d)", op->ctx.node_name, rc);
+        op_set_pending(op, rc, &err);
+    }
+}
+
+static const char *agg_schema(sl_op_kind_t k)
+{
+    switch (k) {
+    case SL_OP_COUNT: return "msgpack int";
+    case SL_OP_SUM:
+    case SL_OP_MIN:
+    case SL_OP_MAX: return "msgpack number";
+    case SL_OP_AVG: return "msgpack {sum:number,count:int}";
+    default: return "bytes";
+    }
+}
+
+static int agg_open(sl_op_t *op, sl_err_t *err)
+{
+    agg_op_t *g = (agg_op_t *)op;
+    bool ok = true;
+    switch (op->spec.kind) {
+    case SL_OP_AGGREGATE: ok = op->spec.fn.agg.init && op->spec.fn.agg.add; break;
+    case SL_OP_REDUCE: ok = op->spec.fn.reduce != NULL; break;
+    default: break;
+    }
+    if (!ok)
+        return sl_err_set(err, SL_E_INVAL, "node '%s' (%s): missing callback", op->ctx.node_name,
+                          sl_op_kind_name(op->spec.kind));
+    if (sl_codec_new(&g->codec) != 0)
+        return sl_err_set(err, SL_E_NOMEM, "node '%s': out of memory", op->ctx.node_name);
+    return op_open_store(op, agg_on_flush, agg_schema(op->spec.kind), err);
+}
+
+static void agg_close(sl_op_t *op)
+{
+    agg_op_t *g = (agg_op_t *)op;
+    sl_codec_free(g->codec);
+    sl_buf_free(&g->a);
+    sl_buf_free(&g->b);
+    sl_buf_free(&g->fwd);
+}
+
+const op_vtab_t sl_op_agg_vt = {sizeof(agg_op_t), agg_open, agg_process, agg_close};

@@ -1,0 +1,41 @@
+/* Internal to operators/: the operator vtable and the instance header every
+ * operator kind embeds first.  op.c dispatches sl_op_* through the vtable; a
+ * new kind (window, join) adds a vtable in its own file and a line in op.c. */
+#ifndef SL_OPERATORS_OP_H
+#define SL_OPERATORS_OP_H
+
+#include "operators/operators.h"
+
+typedef struct op_vtab {
+    size_t size; /* bytes of the kind's instance struct (starts with sl_op_t) */
+    int (*open)(sl_op_t *op, sl_err_t *err);
+    int (*process)(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err);
+    void (*close)(sl_op_t *op); /* free what open allocated (may be NULL) */
+} op_vtab_t;
+
+struct sl_op {
+    const op_vtab_t *vt;
+    sl_op_spec_t spec;
+    sl_op_ctx_t ctx;
+    sl_store_t *store;  /* stateful kinds */
+    int pending_rc;     /* a fatal error from a flush listener, see sl_op_take_error */
+    sl_err_t pending_err;
+};
+
+extern const op_vtab_t sl_op_pass_vt, sl_op_map_vt, sl_op_filter_vt, sl_op_flat_map_vt, sl_op_select_key_vt,
+    sl_op_peek_vt, sl_op_group_by_vt, sl_op_agg_vt, sl_op_table_vt;
+
+/* Open the instance's KV store with `on_flush` as its listener (arg: the op). */
+int op_open_store(sl_op_t *op, sl_store_flush_fn on_flush, const char *value_schema, sl_err_t *err);
+
+/* Record a fatal error from a flush listener (the first one wins). */
+void op_set_pending(sl_op_t *op, int rc, const sl_err_t *err);
+
+/* Map a statestore code to SL_E_*, formatting the message with the node name. */
+int op_store_error(const sl_op_t *op, int src, const char *what, sl_err_t *err);
+
+/* Report a callback failure as SL_E_RECORD, keeping the callback's message
+ * when it gave one and naming the node otherwise. */
+int op_callback_error(const sl_op_t *op, const char *fn, sl_err_t *err);
+
+#endif

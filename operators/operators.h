@@ -1,0 +1,234 @@
+/* Sluice operators: the public interface of the operators module.
+ *
+ * This header holds the record model every layer above shares (sl_rec_t, the
+ * emit interface, the user-callback types, the SL_E_* status codes) and the
+ * operator instances the engine runs inside a task (sl_op_*).  The engine
+ * (engine/engine.h) includes it and builds topologies out of these operators;
+ * the operators know nothing of topologies, topics or tasks: an operator gets
+ * records, may read and write its state store, and forwards records through the
+ * sl_emit_t it was opened with.  Dependencies: operators -> statestore only.
+ *
+ * Threading: an operator instance belongs to one task and is called by that
+ * task's thread only (the writer thread of the task's sl_env_t).  User callbacks
+ * are called on that thread, synchronously, depth-first: when sl_emit_to
+ * returns, the record has gone through every downstream operator.
+ *
+ * Memory: nothing here allocates per record.  Records passed to callbacks borrow
+ * their bytes; each operator reuses its own scratch buffers. */
+#ifndef SL_OPERATORS_H
+#define SL_OPERATORS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/common.h"
+#include "statestore/statestore.h"
+
+/* ---- status codes (shared with the engine; sl_engine_strerror names them) ---------------- */
+
+enum sl_engine_status {
+    SL_E_OK = 0,
+    SL_E_INVAL = -1,    /* invalid argument (NULL, bad name, call out of order) */
+    SL_E_TOPOLOGY = -2, /* the topology does not validate; the message names the nodes */
+    SL_E_NOMEM = -3,
+    SL_E_STORE = -4,    /* a state store failed; the message has the statestore's reason */
+    SL_E_RECORD = -5,   /* this record cannot be processed (user callback failed, value does not
+                         * decode, bad timestamp): it goes to the dead-letter topic, the job goes on */
+    SL_E_NOTFOUND = -6, /* no such topic / store / key / node */
+    SL_E_IO = -7,       /* a file or the broker failed */
+};
+
+/* ---- records ------------------------------------------------------------------------------- */
+
+typedef struct sl_rec_header {
+    const char *key;
+    size_t key_len;
+    const uint8_t *value;
+    int32_t value_len; /* -1: null */
+} sl_rec_header_t;
+
+/* One record as operators and callbacks see it.  Every pointer is BORROWED:
+ * valid only during the call that receives the record.  Copy what you keep.
+ * A null key or value has length -1 (and a pointer that must not be read). */
+typedef struct sl_rec {
+    const uint8_t *key;
+    int32_t key_len;   /* -1: null key */
+    const uint8_t *value;
+    int32_t value_len; /* -1: null value (a tombstone for tables) */
+    int64_t timestamp; /* event time, ms since the epoch */
+    const sl_rec_header_t *headers;
+    size_t header_count;
+} sl_rec_t;
+
+/* The way an operator (or a user callback) hands records downstream.  Calling
+ * it runs the whole downstream chain depth-first before it returns; the record
+ * and its bytes may therefore live on the caller's stack.  `port` selects an
+ * output: 0 for every operator except branch, whose outputs are 0..n-1.
+ * Returns 0, or a negative SL_E_* code that the caller must return (a fatal
+ * error downstream: the task stops).  Records that fail downstream for a
+ * record-level reason have already been dead-lettered and give 0. */
+typedef struct sl_emit sl_emit_t;
+struct sl_emit {
+    int (*forward)(sl_emit_t *self, int port, const sl_rec_t *rec);
+};
+
+static inline int sl_emit_to(sl_emit_t *e, int port, const sl_rec_t *rec) { return e->forward(e, port, rec); }
+static inline int sl_emit(sl_emit_t *e, const sl_rec_t *rec) { return e->forward(e, 0, rec); }
+
+/* Scratch memory a map callback may build its output in: both buffers are
+ * emptied before each call and owned by the operator (never free them). */
+typedef struct sl_scratch {
+    sl_buf_t key;
+    sl_buf_t value;
+} sl_scratch_t;
+
+/* A number for the numeric aggregates: an int64 or a double. */
+typedef struct sl_num {
+    bool is_float;
+    int64_t i;
+    double f;
+} sl_num_t;
+
+/* ---- user callbacks ---------------------------------------------------------------------------
+ * All run on the task thread, synchronously.  `arg` is the pointer given when
+ * the node was added.  A negative return means "this record failed": the record
+ * the callback was given goes to the dead-letter topic with err->msg (when the
+ * callback filled it, e.g. with sl_err_set) as the reason; processing goes on.
+ * Callbacks must be deterministic for exactly-once replays to agree. */
+
+/* map: *out starts as a copy of *in; change what you need.  out's pointers must
+ * stay valid after the return: point into *in, into `scratch`, or into memory
+ * you own that outlives the call. */
+typedef int (*sl_map_fn)(void *arg, const sl_rec_t *in, sl_rec_t *out, sl_scratch_t *scratch, sl_err_t *err);
+/* filter: 1 keeps the record, 0 drops it. */
+typedef int (*sl_filter_fn)(void *arg, const sl_rec_t *rec, sl_err_t *err);
+/* flat_map and branch: produce 0..n records with sl_emit (flat_map) or
+ * sl_emit_to(out, branch_index, rec) (branch; a record may go to several
+ * branches or none).  Return what a failing sl_emit returned, or 0. */
+typedef int (*sl_flat_map_fn)(void *arg, const sl_rec_t *in, sl_emit_t *out, sl_err_t *err);
+/* select_key and group_by: write the new key into *key (emptied before the
+ * call) and return 1, or return 0 for a null key. */
+typedef int (*sl_key_fn)(void *arg, const sl_rec_t *rec, sl_buf_t *key, sl_err_t *err);
+/* peek: look at the record (it is forwarded unchanged). */
+typedef void (*sl_peek_fn)(void *arg, const sl_rec_t *rec);
+/* sum / min / max / avg: extract the number to aggregate.  When no function is
+ * given, the value must be one msgpack integer or float. */
+typedef int (*sl_num_fn)(void *arg, const sl_rec_t *rec, sl_num_t *out, sl_err_t *err);
+/* aggregate: the first record of a key starts from init's output; add folds a
+ * record into the current aggregate `agg` and writes the new one into *out
+ * (emptied before each call).  Aggregates are bytes; use msgpack so queries
+ * can show them. */
+typedef int (*sl_agg_init_fn)(void *arg, sl_buf_t *out, sl_err_t *err);
+typedef int (*sl_agg_add_fn)(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t agg_len, sl_buf_t *out,
+                             sl_err_t *err);
+/* reduce: the first value of a key is stored as it is; later ones are folded
+ * with reduce(acc, rec) into *out (emptied before each call). */
+typedef int (*sl_reduce_fn)(void *arg, const uint8_t *acc, size_t acc_len, const sl_rec_t *rec, sl_buf_t *out,
+                            sl_err_t *err);
+
+/* ---- operator kinds ------------------------------------------------------------------------- */
+
+typedef enum sl_op_kind {
+    SL_OP_PASS = 1,   /* forwards unchanged: merge, branch outputs */
+    SL_OP_MAP,
+    SL_OP_FILTER,
+    SL_OP_FLAT_MAP,
+    SL_OP_BRANCH,
+    SL_OP_SELECT_KEY,
+    SL_OP_PEEK,
+    SL_OP_GROUP_BY,   /* fn NULL: group by the existing key */
+    SL_OP_COUNT,
+    SL_OP_SUM,
+    SL_OP_MIN,
+    SL_OP_MAX,
+    SL_OP_AVG,
+    SL_OP_AGGREGATE,
+    SL_OP_REDUCE,
+    SL_OP_TABLE,      /* latest value per key from a topic; a null value deletes */
+    SL_OP_KIND_COUNT  /* not a kind: one past the last */
+} sl_op_kind_t;
+
+/* "map", "count", ... (static strings); "?" for an unknown kind. */
+const char *sl_op_kind_name(sl_op_kind_t kind);
+/* True for the kinds that keep state in a store (they need a store name). */
+bool sl_op_kind_is_stateful(sl_op_kind_t kind);
+/* True for the grouped aggregations (count ... reduce): they need a group_by parent. */
+bool sl_op_kind_is_aggregation(sl_op_kind_t kind);
+
+/* What an operator does: its kind, its callbacks and their argument.  The
+ * engine keeps one spec per topology node; callbacks are not called through it. */
+typedef struct sl_op_spec {
+    sl_op_kind_t kind;
+    union {
+        sl_map_fn map;
+        sl_filter_fn filter;
+        sl_flat_map_fn flat_map; /* flat_map and branch */
+        sl_key_fn key;           /* select_key and group_by */
+        sl_peek_fn peek;
+        sl_num_fn num;           /* sum, min, max, avg (may be NULL) */
+        sl_reduce_fn reduce;
+        struct {
+            sl_agg_init_fn init;
+            sl_agg_add_fn add;
+        } agg;
+    } fn;
+    void *arg;
+    int n_outputs; /* branch: number of outputs; others: 1 */
+} sl_op_spec_t;
+
+/* Per-node counters, owned by the caller of sl_op_open and updated by the
+ * operator (the engine adds the dead-letter count). */
+typedef struct sl_op_stats {
+    uint64_t records_in;
+    uint64_t dropped_null_key;   /* group_by / table: records without a key are dropped, as in Kafka Streams */
+    uint64_t dropped_null_value; /* aggregations ignore records with a null value */
+    uint64_t dead_lettered;      /* records that failed here and went to the dead-letter topic */
+    uint64_t updates_forwarded;  /* stateful operators: updates sent downstream at cache flushes */
+} sl_op_stats_t;
+
+/* ---- operator instances -------------------------------------------------------------------- */
+
+typedef struct sl_op sl_op_t;
+
+/* Everything an instance needs from its task.  Pointers are borrowed and must
+ * outlive the instance. */
+typedef struct sl_op_ctx {
+    const char *node_name;      /* for error messages */
+    sl_env_t *env;              /* stateful kinds: the task's environment */
+    const char *store_name;     /* stateful kinds: the LMDB database name for this task */
+    const int64_t *stream_time; /* the task's stream time: timestamp of updates forwarded at flush */
+    sl_emit_t *out;             /* where the operator forwards */
+    sl_op_stats_t *stats;
+} sl_op_ctx_t;
+
+/* Create an instance of `spec` for one task; stateful kinds open (create) their
+ * store, which sl_store_open allows only while no store of the environment has
+ * uncommitted updates.  Caller frees *op with sl_op_close. */
+int sl_op_open(const sl_op_spec_t *spec, const sl_op_ctx_t *ctx, sl_op_t **op, sl_err_t *err);
+
+/* Process one record.  0; SL_E_RECORD when this record failed (err says why;
+ * the caller dead-letters it and goes on); another code when the task must stop.
+ *
+ * When stateful operators forward: they update their store through its
+ * write-back cache and forward nothing while processing.  Each key's latest
+ * value goes downstream once per cache flush (sl_env_flush, done first thing by
+ * every checkpoint): "emit changes" with the cache's coalescing, like Kafka
+ * Streams with caching on.  The forwarded record has the key, the stored value
+ * (avg: the average as a msgpack float; a deleted table key: a null value), no
+ * headers, and the task's stream time at the flush as its timestamp. */
+int sl_op_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err);
+
+/* A fatal error raised while forwarding from a flush listener (listeners
+ * cannot return one): 0 when none, else the code, with its message in *err.
+ * Clears it.  The engine checks this after every sl_env_flush. */
+int sl_op_take_error(sl_op_t *op, sl_err_t *err);
+
+/* The instance's store (NULL for stateless kinds). */
+sl_store_t *sl_op_store(const sl_op_t *op);
+
+/* Free the instance and close its store handle (uncommitted updates in the
+ * store's cache are dropped: checkpoint first).  NULL is a no-op. */
+void sl_op_close(sl_op_t *op);
+
+#endif

@@ -1,0 +1,46 @@
+/* Tables from a topic: the latest value per key in a KV store, a null value
+ * (tombstone) deleting the key.  Like the aggregations, the table forwards its
+ * changes from the store's flush listener, once per key per flush, deletions
+ * as records with a null value.  Records without a key are dropped and counted. */
+#include "operators/op.h"
+
+static int table_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
+{
+    if (rec->key_len < 0) {
+        op->ctx.stats->dropped_null_key++;
+        return 0;
+    }
+    if ((size_t)rec->key_len > SL_STORE_MAX_KEY)
+        return sl_err_set(err, SL_E_RECORD, "node '%s': key of %d bytes is longer than the store's %d",
+                          op->ctx.node_name, rec->key_len, SL_STORE_MAX_KEY);
+    int rc;
+    if (rec->value_len < 0)
+        rc = sl_kv_delete(op->store, rec->key, (size_t)rec->key_len);
+    else
+        rc = sl_kv_put(op->store, rec->key, (size_t)rec->key_len, rec->value_len ? rec->value : (const uint8_t *)"",
+                       (size_t)rec->value_len);
+    return rc ? op_store_error(op, rc, "writing", err) : 0;
+}
+
+static void table_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
+{
+    sl_op_t *op = arg;
+    sl_rec_t rec = {
+        .key = e->key,
+        .key_len = (int32_t)e->key_len,
+        .value = e->val,
+        .value_len = e->val ? (int32_t)e->val_len : -1,
+        .timestamp = *op->ctx.stream_time,
+    };
+    op->ctx.stats->updates_forwarded++;
+    int rc = sl_emit(op->ctx.out, &rec);
+    if (rc) {
+        sl_err_t err = {0};
+        sl_err_set(&err, rc, "node '%s': forwarding an update failed (%d)", op->ctx.node_name, rc);
+        op_set_pending(op, rc, &err);
+    }
+}
+
+static int table_open(sl_op_t *op, sl_err_t *err) { return op_open_store(op, table_on_flush, "bytes", err); }
+
+const op_vtab_t sl_op_table_vt = {sizeof(sl_op_t), table_open, table_process, NULL};
