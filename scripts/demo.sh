@@ -73,4 +73,27 @@ heading "8. Every acknowledged record is still there (last batch shown)"
 show log dump --dir "$P" --records --from 19
 "$SLUICE" log dump --dir "$P" --records --from 19
 
+heading "9. The same data through the Kafka protocol: sluice broker, produced and consumed with kcat"
+if command -v kcat >/dev/null; then
+  BLOG="$DATA/broker.log"
+  "$SLUICE" broker --data "$DATA/broker" --listen 127.0.0.1:0 2>"$BLOG" &
+  BPID=$!
+  PORT=""
+  for _ in $(seq 1 100); do
+    PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$BLOG")
+    [ -n "$PORT" ] && break
+    sleep 0.05
+  done
+  echo "\$ sluice broker --data \$DATA/broker --listen 127.0.0.1:0   # listening on port $PORT"
+  echo "\$ kcat -P -t clicks -K ' ' -X acks=all -z zstd < examples/sample-lines.txt"
+  kcat -b "127.0.0.1:$PORT" -P -t clicks -K ' ' -X acks=all -z zstd <"$ROOT/examples/sample-lines.txt"
+  echo "\$ kcat -C -t clicks -e -f 'offset %o  key %k  value %s\\n' | head -5"
+  kcat -b "127.0.0.1:$PORT" -C -t clicks -e -q -f 'offset %o  key %k  value %s\n' | head -5
+  echo "\$ kill -TERM <broker>   # clean stop: logs synced and closed"
+  kill -TERM "$BPID"
+  wait "$BPID" || true
+else
+  echo "(kcat is not installed: scripts/install-deps.sh installs it)"
+fi
+
 printf '\nDemo done; removing %s\n' "$DATA"
