@@ -456,6 +456,7 @@ static void stats_add(sl_op_stats_t *to, const sl_op_stats_t *s)
     to->dropped_null_value += s->dropped_null_value;
     to->dead_lettered += s->dead_lettered;
     to->updates_forwarded += s->updates_forwarded;
+    to->late_records += s->late_records;
 }
 
 int sl_driver_node_stats(const sl_driver_t *d, const char *node, sl_op_stats_t *out)

@@ -114,6 +114,75 @@ int sl_topo_add_aggregate(sl_topo_t *t, const char *name, const char *parent, co
 int sl_topo_add_reduce(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_reduce_fn fn,
                        void *arg);
 
+/* Windowed aggregation: group_by -> window -> aggregations.  A window node
+ * (spec copied; the kinds, bounds and close rule are documented at
+ * sl_window_spec_t in operators/operators.h) sits between a group_by and one
+ * or more of count/sum/min/max/avg/aggregate/reduce, which become windowed:
+ * their store is a window store (sessions: a session store) keeping windows
+ * for size + grace (gap + grace), and stream time (the task's largest
+ * timestamp) closes windows.  Errors at add: size/gap <= 0 or > 2^50, advance
+ * outside 1..size, grace < 0.  At build: a window without a group_by parent,
+ * or followed by anything but aggregations, an aggregate under a session
+ * window (it cannot merge two aggregates), an aggregate or reduce under a
+ * sliding window.
+ *
+ * What goes downstream: key = the group key, value = the aggregate encoded as
+ * the non-windowed aggregations forward it, headers "sl.window.start" and
+ * "sl.window.end" (8-byte big-endian signed ms; tumbling and hopping windows
+ * [start, end); sliding windows and sessions [start, end], both inclusive),
+ * timestamp = end - 1 (sliding windows and sessions: end).
+ * Emit CHANGES: at each cache flush, every window whose value changed (and,
+ * for sessions, a tombstone for each session merged away).  Emit FINAL: each
+ * window once, while processing the record that moves stream time past its
+ * end + grace, read back from the store (never buffered in memory).  A record
+ * whose windows have all closed goes to the dead-letter topic ("late
+ * record: ...") and counts in late_records.
+ *
+ * Cost: count/sum/min/max/avg keep one partial aggregate per key per pane
+ * (pane = gcd(size, advance); sliding: per record time), so a record costs
+ * one store read and write for any hopping or sliding window; forwarding a
+ * window folds its panes.
+ * aggregate/reduce cannot combine partial results, so hopping ones update
+ * each of the size/advance windows a record falls in (tumbling: one). */
+int sl_topo_add_window(sl_topo_t *t, const char *name, const char *parent, const sl_window_spec_t *spec);
+
+/* Joins (spec and joiner in operators/operators.h).  `left` and `right` name
+ * the parents; both must be partitioned by the join key: a stream side with a
+ * map / flat_map / select_key upstream (and no aggregation in between) is an
+ * error naming the re-keying node, and their source topics must have equal
+ * partition counts (co-partitioning).  The output is keyed by the join key;
+ * several joins may follow each other, and both parents may be one node
+ * (self-join).  Per kind:
+ *   STREAM_TABLE (inner, left): `right` must be a table source or an
+ *     aggregation.  Each stream record looks its key up in that table's store
+ *     as it is now (uncommitted updates included); inner drops records without
+ *     a match, left forwards them with right = NULL.  Table updates forward
+ *     nothing.  Output timestamp and headers: the stream record's.  Stream
+ *     records with a null value are dropped; a null key is dropped by inner
+ *     and forwarded with right = NULL by left (KIP-962).
+ *   STREAM_STREAM (inner, left, outer): a left record at t and a right record
+ *     at u with the same key match when t - before_ms <= u <= t + after_ms.
+ *     Each side is buffered in a window store (spec.left_store /
+ *     spec.right_store) until no admissible record can match it any more.
+ *     Output timestamp: the later of the two; headers: the arriving record's.
+ *     A record more than grace_ms behind stream time is late: dead-lettered
+ *     (counted in late_records of node "<join>#left" / "#right").  Left and
+ *     outer joins forward a record that found no partner, with NULL for it,
+ *     when its window closes (stream time > t + after_ms + grace_ms for a left
+ *     record, u + before_ms + grace_ms for a right one), at the next record
+ *     either side receives, never earlier: no "no partner" result is later
+ *     contradicted.  Null values are dropped; null keys are dropped, or
+ *     forwarded at once without partner on an outer side.
+ *   TABLE_TABLE (inner, left, outer): both parents must be table sources or
+ *     aggregations; each update of one (forwarded at its cache flush) looks up
+ *     the other's store and forwards the joined value when the join has a
+ *     result for the key, or a tombstone when the update (a delete) removed
+ *     it.  Timestamp: the update's.
+ * Counters (dropped_null_key / _value, late_records, dead_lettered) are on the
+ * side nodes "<join>#left" and "<join>#right"; records_in of the join node
+ * counts its outputs. */
+int sl_topo_add_join(sl_topo_t *t, const char *name, const char *left, const char *right, const sl_join_spec_t *spec);
+
 /* Validate and split.  On failure returns SL_E_TOPOLOGY (or SL_E_INVAL /
  * SL_E_NOMEM for a failed add) with every problem found in err->msg, separated
  * by "; ", each naming its nodes, e.g. "node 'counts' (count): an aggregation
@@ -220,5 +289,99 @@ int sl_driver_store_count(sl_driver_t *d, const char *store, uint64_t *n);
  * every node. */
 int sl_driver_node_stats(const sl_driver_t *d, const char *node, sl_op_stats_t *out);
 void sl_driver_stats(const sl_driver_t *d, sl_op_stats_t *out);
+
+/* ---- partitioner ----------------------------------------------------------------------------------
+ * Kafka's default partitioner for keyed records, so that the runtime, Java and
+ * librdkafka producers put a key in the same partition: murmur2 (seed
+ * 0x9747b28c) of the key bytes, made positive with & 0x7fffffff, modulo the
+ * partition count. */
+int32_t sl_murmur2(const void *key, size_t len);
+int32_t sl_partition_for_key(const void *key, size_t len, int32_t partitions);
+
+/* ---- runtime over partition logs (engine/runtime*.c) ------------------------------------------
+ * Runs a built topology over partition logs with worker threads and
+ * exactly-once output.  Sources read and sinks append through sl_rt_logs_t, a
+ * vtable: sl_rt_logs_embedded opens the embedded broker's logs from a data
+ * folder (no socket); a Kafka-client implementation can be added beside it.
+ * Records move as Kafka RecordBatch v2 bytes (broker/broker.h). */
+
+typedef struct sl_rt_logs {
+    void *ctx;
+    /* Partition count of `topic`: 0, or SL_E_NOTFOUND when it does not exist. */
+    int (*partitions)(void *ctx, const char *topic, int32_t *n, sl_err_t *err);
+    int (*create_topic)(void *ctx, const char *topic, int32_t partitions, sl_err_t *err);
+    /* A handle on one partition, owned by ctx (valid until destroy); thread-safe. */
+    int (*open)(void *ctx, const char *topic, int32_t partition, void **part, sl_err_t *err);
+    /* Append to out whole batches holding records >= offset that are durable
+     * (below the high watermark), about max_bytes.  Nothing when caught up. */
+    int (*read)(void *part, int64_t offset, size_t max_bytes, sl_buf_t *out, sl_err_t *err);
+    /* Append one RecordBatch v2 (the producer id and sequence in it are kept). */
+    int (*append)(void *part, const uint8_t *batch, size_t len, sl_err_t *err);
+    /* Return once everything appended so far is durable. */
+    int (*sync)(void *part, sl_err_t *err);
+    /* 1 when a batch of producer_id with base_sequence is in the log at an
+     * offset >= from_offset, 0 when not, < 0 on error. */
+    int (*find_batch)(void *part, int64_t from_offset, int64_t producer_id, int32_t base_sequence, sl_err_t *err);
+    int64_t (*end_offset)(void *part);   /* next offset to be assigned */
+    int64_t (*readable_end)(void *part); /* the high watermark: read() returns records below it */
+    void (*destroy)(void *ctx);
+} sl_rt_logs_t;
+
+/* The embedded implementation: topics from the registry in `data_dir`, logs in
+ * <data_dir>/topics/<topic>-<partition>, opened on first use.  Not for a data
+ * folder that an sl_broker_t of this process serves (it has the logs open).
+ * Caller frees *out with sl_rt_logs_free. */
+int sl_rt_logs_embedded(const char *data_dir, sl_rt_logs_t **out, sl_err_t *err);
+void sl_rt_logs_free(sl_rt_logs_t *logs); /* NULL is a no-op */
+
+typedef struct sl_runtime sl_runtime_t;
+
+typedef struct sl_runtime_opts {
+    const char *state_dir;      /* LMDB state: one environment per task in <state_dir>/task-<sub>_<partition> */
+    sl_rt_logs_t *logs;         /* sources and sinks (borrowed; must outlive the runtime) */
+    int threads;                /* worker threads; 0: number of cores (never more than tasks) */
+    int64_t commit_interval_ms; /* default 100 */
+    int64_t idle_timeout_ms;    /* > 0: a task without input for this long advances its stream time by
+                                 * the wall clock; default 0: stream time moves with records only */
+    const char *dlq_topic;      /* NULL: "<app>-dlq" */
+    int32_t partitions;         /* topics the runtime creates (repartition, outputs, dead letters);
+                                 * 0: the most partitions of any source topic */
+    size_t max_poll_bytes;      /* bytes read per source per poll (default 256 KiB) */
+    bool sync;                  /* fsync state checkpoints (default true) */
+} sl_runtime_opts_t;
+
+void sl_runtime_opts_default(sl_runtime_opts_t *o);
+
+/* Open every task (sub-topology x partition; the source topics of a
+ * sub-topology must have equal partition counts, the same rule as Kafka's
+ * co-partitioning), restore each from its last checkpoint and re-publish the
+ * outputs that checkpoint holds which are not in their logs yet.  Creates
+ * missing repartition, output and dead-letter topics.  The topology and
+ * opts->logs must outlive the runtime.  Caller closes *out. */
+int sl_runtime_new(const sl_topo_t *t, const sl_runtime_opts_t *opts, sl_runtime_t **out, sl_err_t *err);
+/* Start the worker threads. */
+int sl_runtime_start(sl_runtime_t *rt, sl_err_t *err);
+/* Ask the workers to stop (any thread; async-signal-safe). */
+void sl_runtime_request_stop(sl_runtime_t *rt);
+/* Stop the workers, commit every task, join.  Returns the first fatal error of
+ * any task (its message in err), or 0. */
+int sl_runtime_stop(sl_runtime_t *rt, sl_err_t *err);
+/* start, wait for sl_runtime_request_stop (or a fatal error), then stop. */
+int sl_runtime_run(sl_runtime_t *rt, sl_err_t *err);
+/* True when every task has committed everything its inputs hold (checked
+ * twice, so records in flight through repartition topics count). */
+bool sl_runtime_caught_up(sl_runtime_t *rt);
+
+typedef struct sl_runtime_stats {
+    uint64_t records_in;     /* records processed */
+    uint64_t records_out;    /* records published to sink topics (dead letters included) */
+    uint64_t dead_lettered;
+    uint64_t commits;        /* task checkpoints */
+    uint64_t republished;    /* batches re-published at open after a crash */
+    int tasks, threads;
+} sl_runtime_stats_t;
+void sl_runtime_stats(sl_runtime_t *rt, sl_runtime_stats_t *out);
+/* Stop if running, free everything.  NULL is a no-op. */
+void sl_runtime_close(sl_runtime_t *rt);
 
 #endif

@@ -35,6 +35,8 @@ typedef struct topo_node {
     bool internal;           /* repartition sink / source made by build */
     bool branch_output;      /* a pass node made by sl_topo_add_branch */
     int sub;                 /* sub-topology */
+    sl_join_spec_t *join;    /* a join node: its spec, owned (store names too); build splits it
+                              * into one SL_OP_JOIN node per side, "<join>#left" / "#right" */
 } topo_node_t;
 
 struct sl_topo {

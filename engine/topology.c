@@ -50,6 +50,8 @@ static const char *node_kind(const topo_node_t *n)
 {
     if (n->role == NODE_SINK)
         return "sink";
+    if (n->join)
+        return "join";
     if (n->role == NODE_SOURCE)
         return n->spec.kind == SL_OP_TABLE ? "table" : "source";
     if (n->spec.kind == SL_OP_PASS)
@@ -93,6 +95,15 @@ static char **strv_dup(const char *const *v, size_t n)
     return out;
 }
 
+static void join_spec_free(sl_join_spec_t *js)
+{
+    if (!js)
+        return;
+    free((char *)js->left_store);
+    free((char *)js->right_store);
+    free(js);
+}
+
 void sl_topo_free(sl_topo_t *t)
 {
     if (!t)
@@ -106,6 +117,7 @@ void sl_topo_free(sl_topo_t *t)
         free(n->parent_ports);
         free(n->parents);
         free(n->children);
+        join_spec_free(n->join);
     }
     free(t->nodes);
     strv_free(t->repartition, t->n_repartition);
@@ -330,6 +342,33 @@ int sl_topo_add_reduce(sl_topo_t *t, const char *name, const char *parent, const
     return add_op(t, name, parent, &s, fn != NULL, store);
 }
 
+/* A window node carries its spec; build copies it into the aggregations below
+ * it.  Sizes are checked here (the graph by build).  The 2^50 ms bound keeps
+ * window arithmetic (start + size + grace) far from int64 overflow. */
+int sl_topo_add_window(sl_topo_t *t, const char *name, const char *parent, const sl_window_spec_t *spec)
+{
+    const int64_t max = (int64_t)1 << 50;
+    if (!spec)
+        return add_failed(t, SL_E_INVAL, name, "missing window spec");
+    sl_op_spec_t s = {.kind = SL_OP_WINDOW, .window = *spec};
+    sl_window_spec_t *w = &s.window;
+    if (w->kind == SL_WINDOW_TUMBLING || w->kind == SL_WINDOW_SLIDING)
+        w->advance_ms = w->size_ms;
+    if (w->kind < SL_WINDOW_TUMBLING || w->kind > SL_WINDOW_SESSION)
+        return add_failed(t, SL_E_INVAL, name, "unknown window kind");
+    if (w->emit != SL_WINDOW_EMIT_CHANGES && w->emit != SL_WINDOW_EMIT_FINAL)
+        return add_failed(t, SL_E_INVAL, name, "unknown window emit mode");
+    if (w->grace_ms < 0 || w->grace_ms > max)
+        return add_failed(t, SL_E_INVAL, name, "window grace must be 0..2^50 ms");
+    if (w->kind == SL_WINDOW_SESSION && (w->gap_ms <= 0 || w->gap_ms > max))
+        return add_failed(t, SL_E_INVAL, name, "session gap must be 1..2^50 ms");
+    if (w->kind != SL_WINDOW_SESSION && (w->size_ms <= 0 || w->size_ms > max))
+        return add_failed(t, SL_E_INVAL, name, "window size must be 1..2^50 ms");
+    if (w->kind == SL_WINDOW_HOPPING && (w->advance_ms <= 0 || w->advance_ms > w->size_ms))
+        return add_failed(t, SL_E_INVAL, name, "window advance must be 1..size ms");
+    return add_op(t, name, parent, &s, true, NULL);
+}
+
 /* ---- validation ---------------------------------------------------------------------------------- */
 
 int topo_find(const sl_topo_t *t, const char *name)
@@ -500,6 +539,10 @@ static bool from_table(const sl_topo_t *t, int v, signed char *memo)
     if (memo[v] >= 0)
         return memo[v];
     const topo_node_t *n = &t->nodes[v];
+    if (n->join) { /* a join of two tables is a table; one with a stream side is a stream */
+        memo[v] = n->join->kind == SL_JOIN_TABLE_TABLE;
+        return memo[v];
+    }
     bool r = sl_op_kind_is_stateful(n->spec.kind);
     for (size_t k = 0; k < n->n_parents && !r; k++)
         r = from_table(t, n->parents[k].node, memo);
@@ -515,9 +558,31 @@ static void check_placement(const sl_topo_t *t, sl_buf_t *errs, signed char *mem
             add_problem(errs, "node '%s' (%s): has no parent", n->name, node_kind(n));
         if (sl_op_kind_is_aggregation(n->spec.kind) && n->role == NODE_OP) {
             const topo_node_t *p = &t->nodes[n->parents[0].node];
-            if (p->spec.kind != SL_OP_GROUP_BY || p->role != NODE_OP)
+            if ((p->spec.kind != SL_OP_GROUP_BY && p->spec.kind != SL_OP_WINDOW) || p->role != NODE_OP)
                 add_problem(errs, "node '%s' (%s): an aggregation needs a group_by parent, not '%s' (%s)", n->name,
                             node_kind(n), p->name, node_kind(p));
+            else if (p->spec.kind == SL_OP_WINDOW && p->spec.window.kind == SL_WINDOW_SESSION &&
+                     n->spec.kind == SL_OP_AGGREGATE)
+                add_problem(errs, "node '%s' (aggregate): session window '%s' needs to merge aggregates, which "
+                            "aggregate cannot; use reduce or count/sum/min/max/avg", n->name, p->name);
+            else if (p->spec.kind == SL_OP_WINDOW && p->spec.window.kind == SL_WINDOW_SLIDING &&
+                     (n->spec.kind == SL_OP_AGGREGATE || n->spec.kind == SL_OP_REDUCE))
+                add_problem(errs, "node '%s' (%s): sliding window '%s' supports count/sum/min/max/avg only",
+                            n->name, node_kind(n), p->name);
+        }
+        if (n->spec.kind == SL_OP_WINDOW && n->role == NODE_OP) {
+            const topo_node_t *p = &t->nodes[n->parents[0].node];
+            if (p->spec.kind != SL_OP_GROUP_BY || p->role != NODE_OP)
+                add_problem(errs, "node '%s' (window): a window needs a group_by parent, not '%s' (%s)", n->name,
+                            p->name, node_kind(p));
+            if (n->n_children == 0)
+                add_problem(errs, "node '%s' (window): has no aggregation after it", n->name);
+            for (size_t k = 0; k < n->n_children; k++) {
+                const topo_node_t *c = &t->nodes[n->children[k].node];
+                if (!sl_op_kind_is_aggregation(c->spec.kind) || c->role != NODE_OP)
+                    add_problem(errs, "node '%s' (%s): follows window '%s', which only aggregations may follow",
+                                c->name, node_kind(c), n->name);
+            }
         }
         if (n->spec.kind == SL_OP_GROUP_BY && n->role == NODE_OP) {
             if (from_table(t, (int)i, memo))
@@ -526,7 +591,7 @@ static void check_placement(const sl_topo_t *t, sl_buf_t *errs, signed char *mem
                 add_problem(errs, "node '%s' (group_by): has no aggregation after it", n->name);
             for (size_t k = 0; k < n->n_children; k++) {
                 const topo_node_t *c = &t->nodes[n->children[k].node];
-                if (!sl_op_kind_is_aggregation(c->spec.kind) || c->role != NODE_OP)
+                if ((!sl_op_kind_is_aggregation(c->spec.kind) && c->spec.kind != SL_OP_WINDOW) || c->role != NODE_OP)
                     add_problem(errs, "node '%s' (%s): follows group_by '%s', which only aggregations may follow",
                                 c->name, node_kind(c), n->name);
             }
@@ -654,6 +719,175 @@ static int number_subtopologies(sl_topo_t *t)
     return 0;
 }
 
+/* ---- joins ---------------------------------------------------------------------------------------- */
+
+/* A join is added as one node with two parents; build validates it as such,
+ * then splits it into one SL_OP_JOIN node per side ("<join>#left" reading the
+ * left parent, "<join>#right" the right one), both forwarding to the join
+ * node, now a pass-through that its children attach to: operators learn
+ * which side a record came from by being that side's instance.  The 2^50 ms
+ * bound keeps window arithmetic far from int64 overflow. */
+int sl_topo_add_join(sl_topo_t *t, const char *name, const char *left, const char *right, const sl_join_spec_t *spec)
+{
+    const int64_t max = (int64_t)1 << 50;
+    if (!spec)
+        return add_failed(t, SL_E_INVAL, name, "missing join spec");
+    if (!spec->joiner)
+        return add_failed(t, SL_E_INVAL, name, "missing joiner function");
+    if (spec->kind < SL_JOIN_STREAM_TABLE || spec->kind > SL_JOIN_TABLE_TABLE)
+        return add_failed(t, SL_E_INVAL, name, "unknown join kind");
+    if (spec->type < SL_JOIN_INNER || spec->type > SL_JOIN_OUTER)
+        return add_failed(t, SL_E_INVAL, name, "unknown join type");
+    if (spec->kind == SL_JOIN_STREAM_TABLE && spec->type == SL_JOIN_OUTER)
+        return add_failed(t, SL_E_INVAL, name, "a stream-table join is inner or left, not outer");
+    bool ss = spec->kind == SL_JOIN_STREAM_STREAM;
+    if (ss && (spec->before_ms < 0 || spec->before_ms > max || spec->after_ms < 0 || spec->after_ms > max ||
+               spec->grace_ms < 0 || spec->grace_ms > max))
+        return add_failed(t, SL_E_INVAL, name, "join window before/after and grace must be 0..2^50 ms");
+    if (ss && (!spec->left_store || !spec->right_store))
+        return add_failed(t, SL_E_INVAL, name, "a stream-stream join needs left_store and right_store");
+    sl_join_spec_t *js = calloc(1, sizeof *js);
+    if (!js)
+        return add_failed(t, SL_E_NOMEM, name, "out of memory");
+    *js = *spec;
+    js->left_store = ss ? strdup(spec->left_store) : NULL;
+    js->right_store = ss ? strdup(spec->right_store) : NULL;
+    if (ss && (!js->left_store || !js->right_store)) {
+        join_spec_free(js);
+        return add_failed(t, SL_E_NOMEM, name, "out of memory");
+    }
+    const char *parents[2] = {left, right};
+    sl_op_spec_t s = {.kind = SL_OP_JOIN, .join = js};
+    int i = node_add(t, name, NODE_OP, &s, parents, 2, NULL, 0, js->left_store); /* checked with the others */
+    if (i < 0) {
+        join_spec_free(js);
+        return i;
+    }
+    t->nodes[i].join = js;
+    return 0;
+}
+
+/* The node at or above v that may have changed the key since the records were
+ * partitioned (a map, flat_map or select_key with no stateful operator in
+ * between), or -1.  seen: one byte per node, zeroed by the caller. */
+static int rekeyed_by(const sl_topo_t *t, int v, unsigned char *seen)
+{
+    if (seen[v])
+        return -1;
+    seen[v] = 1;
+    const topo_node_t *n = &t->nodes[v];
+    if (rekeys(n))
+        return v;
+    if (sl_op_kind_is_stateful(n->spec.kind))
+        return -1;
+    for (size_t k = 0; k < n->n_parents; k++) {
+        int r = rekeyed_by(t, n->parents[k].node, seen);
+        if (r >= 0)
+            return r;
+    }
+    return -1;
+}
+
+/* A table a join can read: a table source or an unwindowed aggregation (KV stores). */
+static bool is_kv_table(const sl_topo_t *t, const topo_node_t *n)
+{
+    if (n->role == NODE_SOURCE)
+        return n->spec.kind == SL_OP_TABLE;
+    return n->role == NODE_OP && sl_op_kind_is_aggregation(n->spec.kind) &&
+           t->nodes[n->parents[0].node].spec.kind == SL_OP_GROUP_BY;
+}
+
+static void check_joins(const sl_topo_t *t, sl_buf_t *errs, signed char *memo)
+{
+    unsigned char *seen = malloc(t->n_nodes + 1);
+    for (size_t i = 0; seen && i < t->n_nodes; i++) {
+        const topo_node_t *n = &t->nodes[i];
+        const sl_join_spec_t *js = n->join;
+        if (!js)
+            continue;
+        for (int side = 0; side < 2; side++) {
+            int v = n->parents[side].node;
+            const topo_node_t *p = &t->nodes[v];
+            const char *which = side ? "right" : "left";
+            if (js->kind == SL_JOIN_TABLE_TABLE || (js->kind == SL_JOIN_STREAM_TABLE && side == 1)) {
+                if (!is_kv_table(t, p))
+                    add_problem(errs, "node '%s' (join): the %s side '%s' (%s) must be a table (a table source or "
+                                "an aggregation)", n->name, which, p->name, node_kind(p));
+                continue;
+            }
+            if (from_table(t, v, memo))
+                add_problem(errs, "node '%s' (join): the %s side '%s' (%s) must be a stream, not a table's changes",
+                            n->name, which, p->name, node_kind(p));
+            memset(seen, 0, t->n_nodes + 1);
+            int r = rekeyed_by(t, v, seen);
+            if (r >= 0)
+                add_problem(errs, "node '%s' (join): the %s side '%s' may be keyed differently from its partitions "
+                            "since '%s' (%s); both sides of a join must be partitioned by their key", n->name, which,
+                            p->name, t->nodes[r].name, node_kind(&t->nodes[r]));
+        }
+        if (js->kind != SL_JOIN_STREAM_STREAM)
+            continue;
+        if (!name_ok(js->right_store, NAME_MAX_LEN) || !strncmp(js->right_store, "__", 2))
+            add_problem(errs, "node '%s' (join): invalid store name '%s'", n->name, js->right_store);
+        for (size_t j = 0; j < t->n_nodes; j++) {
+            const topo_node_t *o = &t->nodes[j];
+            if (j == i && !strcmp(n->store, js->right_store))
+                add_problem(errs, "node '%s' (join): left_store and right_store are both '%s'", n->name, n->store);
+            else if ((o->store && !strcmp(o->store, js->right_store)) ||
+                (j < i && o->join && o->join->right_store && !strcmp(o->join->right_store, js->right_store)))
+                add_problem(errs, "store '%s' is used by both '%s' and '%s'", js->right_store, o->name, n->name);
+        }
+    }
+    free(seen);
+}
+
+/* Split each join node into its two side nodes (see sl_topo_add_join).  The
+ * store a side is given is the one it opens (stream-stream: its buffer) or
+ * reads (the table of a stream-table join; the other table of a table-table
+ * join).  A table-table self-join keeps one side: both would emit the same. */
+static int expand_joins(sl_topo_t *t)
+{
+    size_t n_user = t->n_nodes;
+    for (size_t j = 0; j < n_user; j++) {
+        const sl_join_spec_t *js = t->nodes[j].join;
+        if (!js)
+            continue;
+        topo_edge_t in[2] = {t->nodes[j].parents[0], t->nodes[j].parents[1]};
+        int n_sides = js->kind == SL_JOIN_TABLE_TABLE && in[0].node == in[1].node ? 1 : 2;
+        int side_node[2] = {-1, -1};
+        for (int s = 0; s < n_sides; s++) {
+            const char *store = NULL;
+            if (js->kind == SL_JOIN_STREAM_STREAM)
+                store = s ? js->right_store : js->left_store;
+            else if (js->kind == SL_JOIN_TABLE_TABLE || s == 0)
+                store = t->nodes[in[js->kind == SL_JOIN_TABLE_TABLE ? 1 - s : 1].node].store;
+            char name[NAME_MAX_LEN + 16];
+            snprintf(name, sizeof name, "%s#%s", t->nodes[j].name, s ? "right" : "left");
+            const char *pname = t->nodes[in[s].node].name;
+            sl_op_spec_t spec = {.kind = SL_OP_JOIN, .join = js, .join_side = s};
+            int k = node_add(t, name, NODE_OP, &spec, &pname, 1, NULL, 0, store);
+            if (k < 0)
+                return k;
+            t->nodes[k].internal = true;
+            if (!(t->nodes[k].parents = calloc(1, sizeof(topo_edge_t))))
+                return SL_E_NOMEM;
+            t->nodes[k].parents[0] = in[s];
+            side_node[s] = k;
+        }
+        topo_node_t *n = &t->nodes[j];
+        n->spec.kind = SL_OP_PASS;
+        free(n->store);
+        n->store = NULL;
+        for (int s = 0; s < n_sides; s++)
+            n->parents[s] = (topo_edge_t){side_node[s], 0};
+        if (n_sides == 1) {
+            free(n->parent_names[1]);
+            n->n_parents = 1;
+        }
+    }
+    return 0;
+}
+
 int sl_topo_build(sl_topo_t *t, sl_err_t *err)
 {
     if (!t)
@@ -676,16 +910,23 @@ int sl_topo_build(sl_topo_t *t, sl_err_t *err)
         if (memo) {
             memset(memo, -1, t->n_nodes);
             check_placement(t, &errs, memo);
+            check_joins(t, &errs, memo);
             free(memo);
         } else if (!rc && !cycle) {
             rc = SL_E_NOMEM;
         }
     }
+    for (size_t i = 0; parents_ok && !rc && !errs.len && i < t->n_nodes; i++) { /* windowed aggregations */
+        topo_node_t *n = &t->nodes[i];
+        if (n->role == NODE_OP && sl_op_kind_is_aggregation(n->spec.kind) &&
+            t->nodes[n->parents[0].node].spec.kind == SL_OP_WINDOW)
+            n->spec.window = t->nodes[n->parents[0].node].spec.window;
+    }
     if (!rc && errs.len) {
         rc = t->add_rc ? t->add_rc : SL_E_TOPOLOGY;
         sl_buf_append(&errs, "", 1);
         sl_err_set(err, rc, "topology '%s': %s", t->app_id, (const char *)errs.data);
-    } else if (!rc && (rc = insert_repartitions(t)) == 0 && (rc = number_subtopologies(t)) == 0) {
+    } else if (!rc && (rc = expand_joins(t)) == 0 && (rc = insert_repartitions(t)) == 0 && (rc = number_subtopologies(t)) == 0) {
         t->built = true;
     }
     if (rc == SL_E_NOMEM)

@@ -26,6 +26,8 @@ static const struct {
     [SL_OP_AGGREGATE] = {"aggregate", &sl_op_agg_vt},
     [SL_OP_REDUCE] = {"reduce", &sl_op_agg_vt},
     [SL_OP_TABLE] = {"table", &sl_op_table_vt},
+    [SL_OP_JOIN] = {"join", &sl_op_join_vt},
+    [SL_OP_WINDOW] = {"window", &sl_op_pass_vt},
 };
 
 static bool kind_valid(sl_op_kind_t k) { return k > 0 && k < SL_OP_KIND_COUNT && kinds[k].vt; }
@@ -45,6 +47,8 @@ int sl_op_open(const sl_op_spec_t *spec, const sl_op_ctx_t *ctx, sl_op_t **out, 
         return sl_err_set(err, SL_E_INVAL, "node '%s' (%s): a stateful operator needs an environment, a store "
                           "name and a stream time", ctx->node_name, kinds[spec->kind].name);
     const op_vtab_t *vt = kinds[spec->kind].vt;
+    if (sl_op_kind_is_aggregation(spec->kind) && spec->window.kind != SL_WINDOW_NONE)
+        vt = &sl_op_window_vt;
     sl_op_t *op = calloc(1, vt->size);
     if (!op)
         return sl_err_set(err, SL_E_NOMEM, "node '%s': out of memory", ctx->node_name);

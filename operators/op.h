@@ -24,6 +24,10 @@ struct sl_op {
 
 extern const op_vtab_t sl_op_pass_vt, sl_op_map_vt, sl_op_filter_vt, sl_op_flat_map_vt, sl_op_select_key_vt,
     sl_op_peek_vt, sl_op_group_by_vt, sl_op_agg_vt, sl_op_table_vt;
+/* Aggregations whose spec.window is set (operators/window.c). */
+extern const op_vtab_t sl_op_window_vt;
+/* One input side of a join (operators/join.c). */
+extern const op_vtab_t sl_op_join_vt;
 
 /* Open the instance's KV store with `on_flush` as its listener (arg: the op). */
 int op_open_store(sl_op_t *op, sl_store_flush_fn on_flush, const char *value_schema, sl_err_t *err);

@@ -146,6 +146,8 @@ typedef enum sl_op_kind {
     SL_OP_AGGREGATE,
     SL_OP_REDUCE,
     SL_OP_TABLE,      /* latest value per key from a topic; a null value deletes */
+    SL_OP_WINDOW,     /* between a group_by and its aggregations: makes them windowed (spec.window) */
+    SL_OP_JOIN,       /* one input side of a join (spec.join, spec.join_side; operators/join*.c) */
     SL_OP_KIND_COUNT  /* not a kind: one past the last */
 } sl_op_kind_t;
 
@@ -155,6 +157,74 @@ const char *sl_op_kind_name(sl_op_kind_t kind);
 bool sl_op_kind_is_stateful(sl_op_kind_t kind);
 /* True for the grouped aggregations (count ... reduce): they need a group_by parent. */
 bool sl_op_kind_is_aggregation(sl_op_kind_t kind);
+
+/* Windows on event time (operators/window*.c).  Window starts are aligned to
+ * the epoch: tumbling and hopping windows are [k*advance, k*advance + size)
+ * with start >= 0 (tumbling: advance = size); a sliding window is
+ * [max(0, t - size), t] for each record time t of a key (Kafka Streams' left
+ * windows, both ends inclusive); a session is [first, last] record time of a
+ * key whose consecutive records are at most gap_ms apart.  A window closes
+ * when stream time >= end + grace_ms (sliding: t + grace_ms; sessions: last +
+ * gap_ms + grace_ms); a record whose windows have all closed (sliding: whose
+ * own window has) is late: dead-lettered with a reason starting "late
+ * record", counted in late_records.  Emit CHANGES forwards each window's
+ * latest value at every cache flush; FINAL forwards each window once, when it
+ * closes (the windows wait in the window store, not in memory). */
+typedef enum sl_window_kind {
+    SL_WINDOW_NONE = 0,
+    SL_WINDOW_TUMBLING = 1,
+    SL_WINDOW_HOPPING = 2,
+    SL_WINDOW_SLIDING = 3, /* count / sum / min / max / avg only */
+    SL_WINDOW_SESSION = 4,
+} sl_window_kind_t;
+
+typedef enum sl_window_emit {
+    SL_WINDOW_EMIT_CHANGES = 0,
+    SL_WINDOW_EMIT_FINAL = 1,
+} sl_window_emit_t;
+
+typedef struct sl_window_spec {
+    sl_window_kind_t kind;
+    int64_t size_ms;    /* tumbling, hopping, sliding (the time difference) */
+    int64_t advance_ms; /* hopping: 0 < advance <= size (tumbling: ignored, = size) */
+    int64_t gap_ms;     /* session: > 0 */
+    int64_t grace_ms;   /* >= 0 */
+    sl_window_emit_t emit;
+} sl_window_spec_t;
+
+/* Joins (operators/join*.c; the engine's sl_topo_add_join documents the
+ * semantics).  The joiner combines the left and right records of one match
+ * into the output value, written to *out (emptied before each call).  Either
+ * record is NULL when a left / outer join has no partner for the other one; a
+ * record given has a non-null key and value, borrowed for the call.  A
+ * negative return fails the record being processed (dead-lettered). */
+typedef int (*sl_join_fn)(void *arg, const sl_rec_t *left, const sl_rec_t *right, sl_buf_t *out, sl_err_t *err);
+
+typedef enum sl_join_kind {
+    SL_JOIN_STREAM_TABLE = 1,  /* each stream record looks up the table */
+    SL_JOIN_STREAM_STREAM = 2, /* records of both streams within a time window */
+    SL_JOIN_TABLE_TABLE = 3,   /* an update on either table looks up the other */
+} sl_join_kind_t;
+
+typedef enum sl_join_type {
+    SL_JOIN_INNER = 1,
+    SL_JOIN_LEFT = 2,
+    SL_JOIN_OUTER = 3, /* stream-stream and table-table only */
+} sl_join_type_t;
+
+typedef struct sl_join_spec {
+    sl_join_kind_t kind;
+    sl_join_type_t type;
+    sl_join_fn joiner; /* required */
+    void *arg;
+    /* stream-stream: a left record at time t matches right records with times
+     * in [t - before_ms, t + after_ms]; records more than grace_ms behind
+     * stream time are late.  All >= 0. */
+    int64_t before_ms, after_ms, grace_ms;
+    /* stream-stream: the window stores buffering each side (required, distinct).
+     * Other kinds read their parents' stores and ignore these. */
+    const char *left_store, *right_store;
+} sl_join_spec_t;
 
 /* What an operator does: its kind, its callbacks and their argument.  The
  * engine keeps one spec per topology node; callbacks are not called through it. */
@@ -175,6 +245,9 @@ typedef struct sl_op_spec {
     } fn;
     void *arg;
     int n_outputs; /* branch: number of outputs; others: 1 */
+    sl_window_spec_t window; /* SL_OP_WINDOW, and aggregations below one (kind NONE: not windowed) */
+    const sl_join_spec_t *join; /* SL_OP_JOIN: borrowed, outlives the instance */
+    int join_side;              /* SL_OP_JOIN: 0 the left input, 1 the right */
 } sl_op_spec_t;
 
 /* Per-node counters, owned by the caller of sl_op_open and updated by the
@@ -185,6 +258,7 @@ typedef struct sl_op_stats {
     uint64_t dropped_null_value; /* aggregations ignore records with a null value */
     uint64_t dead_lettered;      /* records that failed here and went to the dead-letter topic */
     uint64_t updates_forwarded;  /* stateful operators: updates sent downstream at cache flushes */
+    uint64_t late_records;       /* windowed aggregations: records past their windows' grace (dead-lettered) */
 } sl_op_stats_t;
 
 /* ---- operator instances -------------------------------------------------------------------- */

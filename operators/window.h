@@ -1,0 +1,91 @@
+/* Internal to operators/: the windowed aggregation instance shared by
+ * window.c (tumbling and hopping windows, kept as panes), window_session.c
+ * (session windows) and window_value.c (the numeric aggregates they fold and
+ * combine, and how a window goes downstream with its bounds in headers). */
+#ifndef SL_OPERATORS_WINDOW_H
+#define SL_OPERATORS_WINDOW_H
+
+#include "operators/op.h"
+
+/* Headers every forwarded window carries: 8-byte big-endian two's-complement
+ * milliseconds.  Time windows: [start, end) (end exclusive); sessions: the
+ * first and last record times (both inclusive), as Kafka Streams has them. */
+#define SL_WINDOW_HDR_START "sl.window.start"
+#define SL_WINDOW_HDR_END "sl.window.end"
+
+/* A count / sum / min / max / avg aggregate being folded. */
+typedef struct wacc {
+    bool any;
+    sl_num_t num;  /* sum, min, max; avg: the sum */
+    int64_t count; /* count; avg: the number of values */
+} wacc_t;
+
+typedef struct win_op {
+    sl_op_t base;
+    sl_window_spec_t w;
+    int64_t size, advance, pane; /* time windows; pane = gcd(size, advance) */
+    bool pane_mode;              /* numeric kinds: panes in the store, combined at emit */
+    sl_codec_t *codec;
+    sl_buf_t a, b, out;          /* scratch: new value, aggregate init, forwarded value */
+    sl_buf_t key;                /* scratch: a key copied out of an iterator */
+    uint8_t hdr_start[8], hdr_end[8];
+    sl_rec_header_t hdrs[2];
+    /* changes mode: windows already forwarded in this flush (see tw_on_flush) */
+    sl_buf_t last_key;
+    int64_t last_w;
+    uint64_t last_puts;
+    bool have_last;
+    /* the merge callback failed inside sl_sess_merge: its SL_E_* code and message */
+    int cb_rc;
+    sl_err_t cb_err;
+    const sl_rec_t *cur;         /* the record being merged */
+} win_op_t;
+
+/* True for count, sum, min, max, avg. */
+bool win_numeric(sl_op_kind_t k);
+
+/* Fold a record's contribution, or a stored aggregate, into acc.
+ * SL_E_RECORD (bad value, failing number callback), SL_E_STORE (a stored
+ * value that is not this kind's). */
+int wacc_add_record(win_op_t *g, wacc_t *acc, const sl_rec_t *rec, sl_err_t *err);
+int wacc_add_value(win_op_t *g, wacc_t *acc, const uint8_t *v, size_t n, sl_err_t *err);
+/* Append the stored form (the same as the non-windowed aggregations'), or the
+ * forwarded form (avg: the average as a float).  0 or SL_E_NOMEM. */
+int wacc_encode(const win_op_t *g, const wacc_t *acc, sl_buf_t *out);
+int wacc_output(const win_op_t *g, const wacc_t *acc, sl_buf_t *out);
+/* The forwarded form of a stored value (numeric kinds go through g->out). */
+int win_value_out(win_op_t *g, const uint8_t *v, size_t n, const uint8_t **out, size_t *out_len, sl_err_t *err);
+
+/* Forward (key, value) for window [start, end] with the window headers and
+ * timestamp ts; val NULL forwards a tombstone.  Returns what sl_emit returned. */
+int win_emit(win_op_t *g, const uint8_t *key, size_t klen, int64_t start, int64_t end, int64_t ts,
+             const uint8_t *val, size_t vlen);
+
+/* Fold rec into pane p of its key (one store read and write). */
+int win_pane_update(win_op_t *g, const sl_rec_t *rec, int64_t p, sl_err_t *err);
+/* Fold the key's panes with from <= start <= to into acc (one seek). */
+int win_fold_panes(win_op_t *g, const uint8_t *key, size_t klen, int64_t from, int64_t to, wacc_t *acc,
+                   sl_err_t *err);
+/* Forward acc's output form as win_emit does; nothing when acc is empty.
+ * 0, or an SL_E_* code with err set. */
+int win_emit_acc(win_op_t *g, const uint8_t *key, size_t klen, int64_t start, int64_t end, int64_t ts,
+                 const wacc_t *acc, sl_err_t *err);
+
+/* Changes-mode flush listeners: copy e's key to g->last_key and tell whether
+ * the previous call of this flush had the same key (then g->last_w is the
+ * last window forwarded for it).  A flush is told apart from the next by the
+ * cache's put counter: no put can happen during a flush. */
+int win_flush_key(win_op_t *g, sl_store_t *store, const sl_entry_t *e, bool *same, sl_err_t *err);
+
+/* Dead-letter rec as late (counts it). */
+int win_late(win_op_t *g, const sl_rec_t *rec, int64_t stream_time, sl_err_t *err);
+
+/* window_sliding.c */
+int slide_process(win_op_t *g, const sl_rec_t *rec, sl_err_t *err);
+void slide_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e);
+
+/* window_session.c */
+int sess_process(win_op_t *g, const sl_rec_t *rec, sl_err_t *err);
+void sess_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e);
+
+#endif
