@@ -18,35 +18,6 @@ typedef struct agg_op {
 
 /* ---- numbers ----------------------------------------------------------------------------------- */
 
-static int num_from_object(const msgpack_object *o, sl_num_t *n)
-{
-    switch (o->type) {
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        if (o->via.u64 > (uint64_t)INT64_MAX) {
-            *n = (sl_num_t){.is_float = true, .f = (double)o->via.u64};
-        } else {
-            *n = (sl_num_t){.i = (int64_t)o->via.u64};
-        }
-        return 0;
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        *n = (sl_num_t){.i = o->via.i64};
-        return 0;
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        *n = (sl_num_t){.is_float = true, .f = o->via.f64};
-        return 0;
-    default:
-        return -1;
-    }
-}
-
-static double num_f(const sl_num_t *n) { return n->is_float ? n->f : (double)n->i; }
-
-static int num_pack(sl_buf_t *out, const sl_num_t *n)
-{
-    return n->is_float ? sl_codec_pack_f64(out, n->f) : sl_codec_pack_i64(out, n->i);
-}
-
 /* The number a record contributes: the callback's, or the value as msgpack. */
 static int record_num(agg_op_t *g, const sl_rec_t *rec, sl_num_t *n, sl_err_t *err)
 {
@@ -57,7 +28,7 @@ static int record_num(agg_op_t *g, const sl_rec_t *rec, sl_num_t *n, sl_err_t *e
         return 0;
     }
     msgpack_object o;
-    if (sl_codec_decode(g->codec, rec->value, (size_t)rec->value_len, &o) != 0 || num_from_object(&o, n) != 0)
+    if (sl_codec_decode(g->codec, rec->value, (size_t)rec->value_len, &o) != 0 || sl_num_from_object(&o, n) != 0)
         return sl_err_set(err, SL_E_RECORD, "node '%s' (%s): the value is not a msgpack number", op->ctx.node_name,
                           sl_op_kind_name(op->spec.kind));
     return 0;
@@ -74,7 +45,7 @@ static int corrupt_state(const sl_op_t *op, sl_err_t *err)
 static int stored_num(agg_op_t *g, const uint8_t *p, size_t n, sl_num_t *out, sl_err_t *err)
 {
     msgpack_object o;
-    if (sl_codec_decode(g->codec, p, n, &o) != 0 || num_from_object(&o, out) != 0)
+    if (sl_codec_decode(g->codec, p, n, &o) != 0 || sl_num_from_object(&o, out) != 0)
         return corrupt_state(&g->base, err);
     return 0;
 }
@@ -91,7 +62,7 @@ static int avg_decode(agg_op_t *g, const uint8_t *p, size_t n, sl_num_t *sum, in
         if (kv->key.type != MSGPACK_OBJECT_STR)
             continue;
         sl_num_t v;
-        if (num_from_object(&kv->val, &v) != 0)
+        if (sl_num_from_object(&kv->val, &v) != 0)
             return corrupt_state(&g->base, err);
         if (kv->key.via.str.size == 3 && !memcmp(kv->key.via.str.ptr, "sum", 3)) {
             *sum = v;
@@ -108,28 +79,10 @@ static int avg_encode(sl_buf_t *out, const sl_num_t *sum, int64_t count)
 {
     msgpack_packer pk;
     sl_codec_packer_init(&pk, out);
-    if (msgpack_pack_map(&pk, 2) || msgpack_pack_str_with_body(&pk, "sum", 3) || num_pack(out, sum) ||
+    if (msgpack_pack_map(&pk, 2) || msgpack_pack_str_with_body(&pk, "sum", 3) || sl_num_pack(out, sum) ||
         msgpack_pack_str_with_body(&pk, "count", 5) || msgpack_pack_int64(&pk, count))
         return SL_E_NOMEM;
     return 0;
-}
-
-/* sum with int64 arithmetic while it fits; a float, or an overflow, makes it a float. */
-static sl_num_t num_add(sl_num_t a, sl_num_t b)
-{
-    sl_num_t r = {0};
-    if (!a.is_float && !b.is_float && !__builtin_add_overflow(a.i, b.i, &r.i))
-        return r;
-    return (sl_num_t){.is_float = true, .f = num_f(&a) + num_f(&b)};
-}
-
-/* -1, 0, 1: ints compare exactly, mixed pairs as doubles. */
-static int num_cmp(const sl_num_t *a, const sl_num_t *b)
-{
-    if (!a->is_float && !b->is_float)
-        return (a->i > b->i) - (a->i < b->i);
-    double x = num_f(a), y = num_f(b);
-    return (x > y) - (x < y);
 }
 
 /* ---- processing ---------------------------------------------------------------------------------- */
@@ -155,18 +108,18 @@ static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size
     case SL_OP_MAX:
         if ((rc = record_num(g, rec, &n, err)) != 0)
             return rc;
-        if (op->spec.kind != SL_OP_SUM && num_f(&n) != num_f(&n))
+        if (op->spec.kind != SL_OP_SUM && sl_num_f(&n) != sl_num_f(&n))
             return sl_err_set(err, SL_E_RECORD, "node '%s' (%s): NaN cannot be ordered", op->ctx.node_name,
                               sl_op_kind_name(op->spec.kind));
         if (cur) {
             if ((rc = stored_num(g, cur, cur_len, &c, err)) != 0)
                 return rc;
             if (op->spec.kind == SL_OP_SUM)
-                n = num_add(c, n);
-            else if ((op->spec.kind == SL_OP_MIN) == (num_cmp(&c, &n) <= 0))
+                n = sl_num_add(c, n);
+            else if ((op->spec.kind == SL_OP_MIN) == (sl_num_cmp(&c, &n) <= 0))
                 n = c; /* the stored value stays */
         }
-        return num_pack(out, &n) ? SL_E_NOMEM : 0;
+        return sl_num_pack(out, &n) ? SL_E_NOMEM : 0;
     case SL_OP_AVG: {
         if ((rc = record_num(g, rec, &n, err)) != 0)
             return rc;
@@ -174,7 +127,7 @@ static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size
         if (cur) {
             if ((rc = avg_decode(g, cur, cur_len, &c, &count, err)) != 0)
                 return rc;
-            n = num_add(c, n);
+            n = sl_num_add(c, n);
         }
         return avg_encode(out, &n, count + 1);
     }
@@ -252,7 +205,7 @@ static void agg_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
             return;
         }
         sl_buf_reset(&g->fwd);
-        if (sl_codec_pack_f64(&g->fwd, count ? num_f(&sum) / (double)count : NAN)) {
+        if (sl_codec_pack_f64(&g->fwd, count ? sl_num_f(&sum) / (double)count : NAN)) {
             sl_err_set(&err, SL_E_NOMEM, "node '%s': out of memory", op->ctx.node_name);
             op_set_pending(op, SL_E_NOMEM, &err);
             return;

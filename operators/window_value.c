@@ -10,51 +10,6 @@
 
 bool win_numeric(sl_op_kind_t k) { return k >= SL_OP_COUNT && k <= SL_OP_AVG; }
 
-static int num_from_object(const msgpack_object *o, sl_num_t *n)
-{
-    switch (o->type) {
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        if (o->via.u64 > (uint64_t)INT64_MAX)
-            *n = (sl_num_t){.is_float = true, .f = (double)o->via.u64};
-        else
-            *n = (sl_num_t){.i = (int64_t)o->via.u64};
-        return 0;
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        *n = (sl_num_t){.i = o->via.i64};
-        return 0;
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        *n = (sl_num_t){.is_float = true, .f = o->via.f64};
-        return 0;
-    default:
-        return -1;
-    }
-}
-
-static double num_f(const sl_num_t *n) { return n->is_float ? n->f : (double)n->i; }
-
-static int num_pack(sl_buf_t *out, const sl_num_t *n)
-{
-    return n->is_float ? sl_codec_pack_f64(out, n->f) : sl_codec_pack_i64(out, n->i);
-}
-
-/* int64 while it fits, else a float (as aggregate.c sums). */
-static sl_num_t num_add(sl_num_t a, sl_num_t b)
-{
-    sl_num_t r = {0};
-    if (!a.is_float && !b.is_float && !__builtin_add_overflow(a.i, b.i, &r.i))
-        return r;
-    return (sl_num_t){.is_float = true, .f = num_f(&a) + num_f(&b)};
-}
-
-static int num_cmp(const sl_num_t *a, const sl_num_t *b)
-{
-    if (!a->is_float && !b->is_float)
-        return (a->i > b->i) - (a->i < b->i);
-    double x = num_f(a), y = num_f(b);
-    return (x > y) - (x < y);
-}
-
 /* Fold number n (with `count` values behind it) into acc. */
 static void wacc_fold(sl_op_kind_t k, wacc_t *acc, sl_num_t n, int64_t count)
 {
@@ -64,9 +19,9 @@ static void wacc_fold(sl_op_kind_t k, wacc_t *acc, sl_num_t n, int64_t count)
         acc->num = n;
         acc->count = count;
     } else if (k == SL_OP_SUM || k == SL_OP_AVG) {
-        acc->num = num_add(acc->num, n);
+        acc->num = sl_num_add(acc->num, n);
         acc->count += count;
-    } else if ((k == SL_OP_MIN) == (num_cmp(&n, &acc->num) < 0)) {
+    } else if ((k == SL_OP_MIN) == (sl_num_cmp(&n, &acc->num) < 0)) {
         acc->num = n;
     }
     acc->any = true;
@@ -91,11 +46,11 @@ int wacc_add_record(win_op_t *g, wacc_t *acc, const sl_rec_t *rec, sl_err_t *err
         } else {
             msgpack_object o;
             if (sl_codec_decode(g->codec, rec->value, (size_t)rec->value_len, &o) != 0 ||
-                num_from_object(&o, &n) != 0)
+                sl_num_from_object(&o, &n) != 0)
                 return sl_err_set(err, SL_E_RECORD, "node '%s' (%s): the value is not a msgpack number",
                                   op->ctx.node_name, sl_op_kind_name(k));
         }
-        if ((k == SL_OP_MIN || k == SL_OP_MAX) && num_f(&n) != num_f(&n))
+        if ((k == SL_OP_MIN || k == SL_OP_MAX) && sl_num_f(&n) != sl_num_f(&n))
             return sl_err_set(err, SL_E_RECORD, "node '%s' (%s): NaN cannot be ordered", op->ctx.node_name,
                               sl_op_kind_name(k));
     }
@@ -111,7 +66,7 @@ int wacc_add_value(win_op_t *g, wacc_t *acc, const uint8_t *v, size_t len, sl_er
     if (sl_codec_decode(g->codec, v, len, &o) != 0)
         return corrupt_state(g, err);
     if (k != SL_OP_AVG) {
-        if (num_from_object(&o, &n) != 0 || (k == SL_OP_COUNT && n.is_float))
+        if (sl_num_from_object(&o, &n) != 0 || (k == SL_OP_COUNT && n.is_float))
             return corrupt_state(g, err);
         wacc_fold(k, acc, n, k == SL_OP_COUNT ? n.i : 1);
         return 0;
@@ -121,10 +76,10 @@ int wacc_add_value(win_op_t *g, wacc_t *acc, const uint8_t *v, size_t len, sl_er
         const msgpack_object_kv *kv = &o.via.map.ptr[i];
         if (kv->key.type != MSGPACK_OBJECT_STR)
             continue;
-        if (kv->key.via.str.size == 3 && !memcmp(kv->key.via.str.ptr, "sum", 3) && !num_from_object(&kv->val, &n))
+        if (kv->key.via.str.size == 3 && !memcmp(kv->key.via.str.ptr, "sum", 3) && !sl_num_from_object(&kv->val, &n))
             seen |= 1;
         else if (kv->key.via.str.size == 5 && !memcmp(kv->key.via.str.ptr, "count", 5) &&
-                 !num_from_object(&kv->val, &c) && !c.is_float)
+                 !sl_num_from_object(&kv->val, &c) && !c.is_float)
             seen |= 2;
     }
     if (seen != 3)
@@ -141,13 +96,13 @@ int wacc_encode(const win_op_t *g, const wacc_t *acc, sl_buf_t *out)
     case SL_OP_AVG: {
         msgpack_packer pk;
         sl_codec_packer_init(&pk, out);
-        if (msgpack_pack_map(&pk, 2) || msgpack_pack_str_with_body(&pk, "sum", 3) || num_pack(out, &acc->num) ||
+        if (msgpack_pack_map(&pk, 2) || msgpack_pack_str_with_body(&pk, "sum", 3) || sl_num_pack(out, &acc->num) ||
             msgpack_pack_str_with_body(&pk, "count", 5) || msgpack_pack_int64(&pk, acc->count))
             return SL_E_NOMEM;
         return 0;
     }
     default:
-        return num_pack(out, &acc->num) ? SL_E_NOMEM : 0;
+        return sl_num_pack(out, &acc->num) ? SL_E_NOMEM : 0;
     }
 }
 
@@ -155,7 +110,7 @@ int wacc_output(const win_op_t *g, const wacc_t *acc, sl_buf_t *out)
 {
     if (g->base.spec.kind != SL_OP_AVG)
         return wacc_encode(g, acc, out);
-    return sl_codec_pack_f64(out, acc->count ? num_f(&acc->num) / (double)acc->count : NAN) ? SL_E_NOMEM : 0;
+    return sl_codec_pack_f64(out, acc->count ? sl_num_f(&acc->num) / (double)acc->count : NAN) ? SL_E_NOMEM : 0;
 }
 
 int win_value_out(win_op_t *g, const uint8_t *v, size_t n, const uint8_t **out, size_t *out_len, sl_err_t *err)
@@ -177,18 +132,11 @@ int win_value_out(win_op_t *g, const uint8_t *v, size_t n, const uint8_t **out, 
     return 0;
 }
 
-static void put_be64(uint8_t out[8], int64_t v)
-{
-    uint64_t u = (uint64_t)v;
-    for (int i = 7; i >= 0; i--, u >>= 8)
-        out[i] = (uint8_t)u;
-}
-
 int win_emit(win_op_t *g, const uint8_t *key, size_t klen, int64_t start, int64_t end, int64_t ts,
              const uint8_t *val, size_t vlen)
 {
-    put_be64(g->hdr_start, start);
-    put_be64(g->hdr_end, end);
+    sl_put_be64(g->hdr_start, (uint64_t)start);
+    sl_put_be64(g->hdr_end, (uint64_t)end);
     g->hdrs[0] = (sl_rec_header_t){SL_WINDOW_HDR_START, sizeof SL_WINDOW_HDR_START - 1, g->hdr_start, 8};
     g->hdrs[1] = (sl_rec_header_t){SL_WINDOW_HDR_END, sizeof SL_WINDOW_HDR_END - 1, g->hdr_end, 8};
     sl_rec_t rec = {
