@@ -20,6 +20,13 @@ echo
 echo
 "$build/bench/bench_store_counters" --dir "$tmp"
 
+# Engine: word count through the runtime (exactly-once, one worker thread) next
+# to its COST baseline, a single-threaded in-memory word count of the same log;
+# then with the words already keyed (no repartition topic), to show its cost.
+echo
+"$build/bench/bench_engine_wordcount" --dir "$tmp"
+"$build/bench/bench_engine_wordcount" --dir "$tmp" --keyed
+
 # ---- broker load ------------------------------------------------------------------
 # bench_broker_load: librdkafka producer/consumer against `sluice broker`, against
 # librdkafka's mock broker, and Redis Streams as the baseline (built only when

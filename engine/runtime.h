@@ -1,0 +1,132 @@
+/* Internal to engine/: the runtime's data structures, shared by runtime.c
+ * (topics, worker threads, lifecycle) and runtime_task.c (one task over its
+ * input and output partitions: poll, sink, checkpoint, re-publish). */
+#ifndef SL_ENGINE_RUNTIME_H
+#define SL_ENGINE_RUNTIME_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "broker/broker.h"
+#include "engine/topo.h"
+
+typedef struct rt_topic {
+    char *name;
+    int32_t partitions;
+    void **parts; /* one handle per partition, from sl_rt_logs_t.open */
+} rt_topic_t;
+
+/* One input partition of a task. */
+typedef struct rt_src {
+    const char *topic;
+    int source;                /* for sl_task_process */
+    void *part;
+    int64_t offset;            /* next offset to process */
+    _Atomic int64_t committed; /* offset covered by the last commit, whose outputs are published */
+} rt_src_t;
+
+/* One output partition a task may write: its batch in progress and the next
+ * sequence number of the task's producer id on it. */
+typedef struct rt_out {
+    int topic; /* index in sl_runtime.topics */
+    int32_t partition;
+    void *part;
+    sl_batch_builder_t b;
+    bool open;
+    bool touched; /* appended to since the last sync */
+    int64_t seq;
+} rt_out_t;
+
+/* A topic the task's sinks (or dead letters) write: its outputs are
+ * outs[base .. base + partitions). */
+typedef struct rt_sink {
+    const char *name; /* the topology's string: sinks pass this pointer */
+    int topic;
+    int32_t partitions;
+    size_t base;
+} rt_sink_t;
+
+/* A finished batch waiting for the checkpoint that will hold it. */
+typedef struct rt_pending {
+    size_t out;
+    int64_t seq;
+    int32_t count;
+    int64_t from_offset; /* the output log's end when the checkpoint was taken */
+    size_t off, len;     /* bytes in rt_task.outbox */
+} rt_pending_t;
+
+typedef struct rt_task {
+    sl_runtime_t *rt;
+    int sub, partition;
+    int64_t pid; /* producer id stamped on every batch this task writes */
+    sl_env_t *env;
+    sl_task_t *task;
+    sl_codec_t *codec;
+    rt_src_t *srcs;
+    size_t n_srcs;
+    rt_out_t *outs;
+    size_t n_outs;
+    rt_sink_t *sinks; /* the topics the task's sinks write, and the dead-letter topic */
+    size_t n_sinks;
+    size_t dlq_sink;  /* index in sinks of the dead-letter topic */
+    sl_buf_t outbox;
+    rt_pending_t *pend;
+    size_t n_pend, cap_pend;
+    sl_buf_t meta;
+    sl_header_t *hdrs; /* output header conversion, reused */
+    size_t cap_hdrs;
+    bool dirty;        /* processed records since the last commit */
+    int64_t last_input_wall, stream_time_at_input;
+    int fatal;
+    sl_err_t fatal_err;
+    _Atomic uint64_t records_in, records_out, dead_lettered, commits;
+} rt_task_t;
+
+typedef struct rt_worker {
+    sl_runtime_t *rt;
+    pthread_t thread;
+    bool started;
+    rt_task_t **tasks;
+    size_t n_tasks;
+    sl_buf_t rbuf;
+    sl_batch_iter_t it;
+    sl_rec_header_t *hv; /* input header conversion, reused */
+    size_t cap_hv;
+} rt_worker_t;
+
+struct sl_runtime {
+    const sl_topo_t *topo;
+    sl_runtime_opts_t opts;
+    sl_rt_logs_t *logs;
+    char *state_dir;
+    char *dlq;
+    rt_topic_t *topics;
+    size_t n_topics;
+    rt_task_t *tasks;
+    size_t n_tasks;
+    rt_worker_t *workers;
+    int n_workers;
+    bool running;
+    atomic_int stop;
+    pthread_mutex_t mu; /* the first fatal error */
+    int fatal;
+    sl_err_t fatal_err;
+    _Atomic uint64_t republished;
+};
+
+/* Index of topic `name` in rt->topics, or -1. */
+int rt_topic_find(const sl_runtime_t *rt, const char *name);
+
+/* Open task (sub, partition): its LMDB environment, operators, inputs and
+ * outputs; restore the last checkpoint and re-publish what it holds that is
+ * not in the output logs.  rt_task_close frees what this made (also after a
+ * failure). */
+int rt_task_open(sl_runtime_t *rt, rt_task_t *t, int sub, int partition, sl_err_t *err);
+void rt_task_close(rt_task_t *t);
+/* Read and process what is available on each input; returns the number of
+ * records processed or a negative code (fatal, message in err). */
+int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err);
+/* Flush, checkpoint (state + input offsets + output batches), publish. */
+int rt_task_commit(rt_task_t *t, sl_err_t *err);
+
+#endif

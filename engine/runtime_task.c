@@ -1,0 +1,525 @@
+/* One runtime task over partition logs: reads its inputs, runs the sub-topology,
+ * routes sink records into batches stamped with the task's producer id and
+ * sequence numbers, and commits exactly once: ONE LMDB transaction holds the
+ * state, input offsets, next sequences and the finished batches themselves,
+ * which are appended only after it.  On open, checkpointed batches missing from
+ * their log (found by producer id + sequence) are appended again. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine/runtime.h"
+
+#define META_NAME "sl.runtime"
+#define META_OUTBOX "sl.runtime.outbox" /* the batches' bytes, as they will be appended */
+#define BATCH_BYTES (256u * 1024) /* cut output batches well below max.message.bytes (1 MiB) */
+#define OUTBOX_MAX (32u << 20)    /* commit early rather than hold more unpublished output */
+
+static int task_fail(rt_task_t *t, int rc, const char *fmt, const char *msg)
+{
+    if (!t->fatal) {
+        t->fatal = rc;
+        sl_err_set(&t->fatal_err, rc, "task %d_%d: %s%s", t->sub, t->partition, fmt, msg);
+    }
+    return rc;
+}
+
+/* ---- outputs ---------------------------------------------------------------------------------------- */
+
+static int out_finish(rt_task_t *t, size_t oi)
+{
+    rt_out_t *o = &t->outs[oi];
+    if (!o->open)
+        return 0;
+    o->b.hdr.producer_id = t->pid;
+    o->b.hdr.producer_epoch = 0;
+    o->b.hdr.base_sequence = (int32_t)(o->seq & 0x7fffffff); /* wraps like Kafka's sequences */
+    size_t off = t->outbox.len;
+    int32_t count = o->b.count;
+    sl_err_t e = {0};
+    if (t->n_pend == t->cap_pend) {
+        size_t cap = t->cap_pend ? t->cap_pend * 2 : 16;
+        rt_pending_t *p = realloc(t->pend, cap * sizeof *p);
+        if (!p)
+            return task_fail(t, SL_E_NOMEM, "out of memory", "");
+        t->pend = p;
+        t->cap_pend = cap;
+    }
+    if (sl_batch_builder_finish(&o->b, &t->outbox, &e) != 0)
+        return task_fail(t, SL_E_IO, "building an output batch: ", e.msg);
+    t->pend[t->n_pend++] = (rt_pending_t){oi, o->seq, count, -1, off, t->outbox.len - off};
+    o->seq += count;
+    o->open = false;
+    return 0;
+}
+
+/* Add rec (plus `extra` headers) to output oi's batch in progress. */
+static int out_add(rt_task_t *t, size_t oi, const sl_rec_t *rec, const sl_rec_header_t *extra, size_t n_extra)
+{
+    rt_out_t *o = &t->outs[oi];
+    size_t nh = rec->header_count + n_extra;
+    if (nh > t->cap_hdrs) {
+        sl_header_t *h = realloc(t->hdrs, nh * sizeof *h);
+        if (!h)
+            return task_fail(t, SL_E_NOMEM, "out of memory", "");
+        t->hdrs = h;
+        t->cap_hdrs = nh;
+    }
+    for (size_t i = 0; i < nh; i++) {
+        const sl_rec_header_t *h = i < rec->header_count ? &rec->headers[i] : &extra[i - rec->header_count];
+        t->hdrs[i] = (sl_header_t){(const uint8_t *)h->key, (int32_t)h->key_len, h->value, h->value_len};
+    }
+    if (!o->open) {
+        sl_batch_builder_begin(&o->b, SL_COMPRESSION_NONE, 0);
+        o->open = true;
+    }
+    if (sl_batch_builder_add(&o->b, rec->timestamp, rec->key, rec->key_len, rec->value, rec->value_len, t->hdrs,
+                             (int32_t)nh) != 0)
+        return task_fail(t, SL_E_NOMEM, "out of memory adding an output record", "");
+    atomic_fetch_add_explicit(&t->records_out, 1, memory_order_relaxed);
+    return o->b.records.len >= BATCH_BYTES ? out_finish(t, oi) : 0;
+}
+
+static size_t route(rt_task_t *t, const rt_sink_t *s, const sl_rec_t *rec)
+{
+    int32_t p = rec->key_len >= 0 ? sl_partition_for_key(rec->key, (size_t)rec->key_len, s->partitions)
+                                  : t->partition % s->partitions; /* null key: stays with the task */
+    return s->base + (size_t)p;
+}
+
+static int on_sink(void *arg, const char *topic, const sl_rec_t *rec, sl_err_t *err)
+{
+    rt_task_t *t = arg;
+    for (size_t i = 0; i < t->n_sinks; i++) {
+        const rt_sink_t *s = &t->sinks[i];
+        if (s->name == topic || !strcmp(s->name, topic)) {
+            int rc = out_add(t, route(t, s, rec), rec, NULL, 0);
+            return rc ? sl_err_set(err, rc, "%s", t->fatal_err.msg) : 0;
+        }
+    }
+    return sl_err_set(err, SL_E_NOTFOUND, "task %d_%d: no output topic '%s'", t->sub, t->partition, topic);
+}
+
+static void on_dead_letter(void *arg, const char *node, const sl_rec_t *rec, const sl_err_t *err)
+{
+    rt_task_t *t = arg;
+    sl_rec_header_t h[2] = {
+        {"sl.error", 8, (const uint8_t *)err->msg, (int32_t)strlen(err->msg)},
+        {"sl.node", 7, (const uint8_t *)node, (int32_t)strlen(node)},
+    };
+    const rt_sink_t *s = &t->sinks[t->dlq_sink];
+    atomic_fetch_add_explicit(&t->dead_lettered, 1, memory_order_relaxed);
+    out_add(t, route(t, s, rec), rec, h, 2); /* a failure is recorded in t->fatal */
+}
+
+/* ---- input -------------------------------------------------------------------------------------------- */
+
+static int task_error(rt_task_t *t, sl_err_t *err)
+{
+    if (err)
+        *err = t->fatal_err;
+    return t->fatal;
+}
+
+/* Records of one stored batch at or after s->offset, through the task. */
+static int poll_batch(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const uint8_t *p, size_t len, int *n)
+{
+    sl_err_t e = {0};
+    if (sl_batch_iter_start(&w->it, p, len, &e) != 0)
+        return task_fail(t, SL_E_IO, "reading an input batch: ", e.msg);
+    sl_record_t r;
+    int rc;
+    while ((rc = sl_batch_iter_next(&w->it, &r, &e)) == 1) {
+        if (r.offset < s->offset)
+            continue;
+        if ((size_t)r.header_count > w->cap_hv) {
+            sl_rec_header_t *hv = realloc(w->hv, (size_t)r.header_count * sizeof *hv);
+            if (!hv)
+                return task_fail(t, SL_E_NOMEM, "out of memory", "");
+            w->hv = hv;
+            w->cap_hv = (size_t)r.header_count;
+        }
+        size_t pos = 0, nh = 0;
+        int32_t idx = 0;
+        sl_header_t h;
+        while (nh < w->cap_hv && sl_record_header_next(&r, &pos, &idx, &h) == 1)
+            w->hv[nh++] = (sl_rec_header_t){(const char *)h.key, h.key_len > 0 ? (size_t)h.key_len : 0, h.value,
+                                            h.value_len};
+        sl_rec_t rec = {r.key, r.key_len, r.value, r.value_len, r.timestamp, nh ? w->hv : NULL, nh};
+        if ((rc = sl_task_process(t->task, s->source, &rec, &e)) != 0)
+            return task_fail(t, rc, "", e.msg);
+        if (t->fatal)
+            return t->fatal;
+        s->offset = r.offset + 1;
+        (*n)++;
+    }
+    if (rc < 0)
+        return task_fail(t, SL_E_IO, "reading an input batch: ", e.msg);
+    return 0;
+}
+
+int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
+{
+    sl_runtime_t *rt = t->rt;
+    int n = 0;
+    if (t->fatal)
+        return task_error(t, err);
+    for (size_t i = 0; i < t->n_srcs; i++) {
+        rt_src_t *s = &t->srcs[i];
+        sl_err_t e = {0};
+        sl_buf_reset(&w->rbuf);
+        if (rt->logs->read(s->part, s->offset, rt->opts.max_poll_bytes, &w->rbuf, &e) != 0) {
+            task_fail(t, SL_E_IO, "reading input: ", e.msg);
+            return task_error(t, err);
+        }
+        size_t pos = 0;
+        while (w->rbuf.len - pos >= SL_BATCH_HEADER_SIZE) {
+            sl_batch_header_t h;
+            const uint8_t *p = w->rbuf.data + pos;
+            if (sl_batch_parse_header(p, w->rbuf.len - pos, &h, &e) != 0 || sl_batch_size(&h) > w->rbuf.len - pos) {
+                task_fail(t, SL_E_IO, "reading input: ", e.msg[0] ? e.msg : "truncated batch");
+                return task_error(t, err);
+            }
+            pos += sl_batch_size(&h);
+            if (!(h.attributes & SL_BATCH_ATTR_CONTROL) && poll_batch(w, t, s, p, sl_batch_size(&h), &n) != 0)
+                return task_error(t, err);
+            if (h.base_offset + h.last_offset_delta + 1 > s->offset) /* control batches, compacted gaps */
+                s->offset = h.base_offset + h.last_offset_delta + 1;
+            if ((sl_env_checkpoint_wanted(t->env) || t->outbox.len > OUTBOX_MAX) && rt_task_commit(t, err) != 0)
+                return task_error(t, err);
+        }
+    }
+    if (n > 0) {
+        t->dirty = true;
+        t->last_input_wall = sl_now_ms();
+        t->stream_time_at_input = sl_task_stream_time(t->task);
+        atomic_fetch_add_explicit(&t->records_in, (uint64_t)n, memory_order_relaxed);
+    }
+    return n;
+}
+
+/* ---- checkpoint metadata ----------------------------------------------------------------------------- */
+
+static int pack_str(msgpack_packer *pk, const char *s) { return msgpack_pack_str_with_body(pk, s, strlen(s)); }
+
+/* {"pid", "stream_time", "offsets": {topic: next offset}, "seqs": [[topic, partition, next seq]],
+ *  "outbox": [[topic, partition, seq, count, from_offset, offset, length]]}; offset and length
+ * locate a batch in the META_OUTBOX item, which is the outbox buffer itself (no extra copy). */
+static int meta_encode(rt_task_t *t)
+{
+    sl_runtime_t *rt = t->rt;
+    msgpack_packer pk;
+    sl_buf_reset(&t->meta);
+    sl_codec_packer_init(&pk, &t->meta);
+    size_t n_seq = 0;
+    for (size_t i = 0; i < t->n_outs; i++)
+        n_seq += t->outs[i].seq > 0;
+    int rc = msgpack_pack_map(&pk, 5) || pack_str(&pk, "pid") || msgpack_pack_int64(&pk, t->pid) ||
+             pack_str(&pk, "stream_time") || msgpack_pack_int64(&pk, sl_task_stream_time(t->task)) ||
+             pack_str(&pk, "offsets") || msgpack_pack_map(&pk, (uint32_t)t->n_srcs);
+    for (size_t i = 0; !rc && i < t->n_srcs; i++)
+        rc = pack_str(&pk, t->srcs[i].topic) || msgpack_pack_int64(&pk, t->srcs[i].offset);
+    rc = rc || pack_str(&pk, "seqs") || msgpack_pack_array(&pk, (uint32_t)n_seq);
+    for (size_t i = 0; !rc && i < t->n_outs; i++)
+        if (t->outs[i].seq > 0)
+            rc = msgpack_pack_array(&pk, 3) || pack_str(&pk, rt->topics[t->outs[i].topic].name) ||
+                 msgpack_pack_int32(&pk, t->outs[i].partition) || msgpack_pack_int64(&pk, t->outs[i].seq);
+    rc = rc || pack_str(&pk, "outbox") || msgpack_pack_array(&pk, (uint32_t)t->n_pend);
+    for (size_t i = 0; !rc && i < t->n_pend; i++) {
+        const rt_pending_t *p = &t->pend[i];
+        const rt_out_t *o = &t->outs[p->out];
+        rc = msgpack_pack_array(&pk, 7) || pack_str(&pk, rt->topics[o->topic].name) ||
+             msgpack_pack_int32(&pk, o->partition) || msgpack_pack_int64(&pk, p->seq) ||
+             msgpack_pack_int32(&pk, p->count) || msgpack_pack_int64(&pk, p->from_offset) ||
+             msgpack_pack_uint64(&pk, p->off) || msgpack_pack_uint64(&pk, p->len);
+    }
+    return rc ? SL_E_NOMEM : 0;
+}
+
+static bool str_is(const msgpack_object *o, const char *s)
+{
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == strlen(s) && !memcmp(o->via.str.ptr, s, o->via.str.size);
+}
+
+static bool is_int(const msgpack_object *o)
+{
+    return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER || o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
+}
+
+/* The output index of (topic, partition) named in a checkpoint, or -1. */
+static long out_find(rt_task_t *t, const msgpack_object *topic, const msgpack_object *partition)
+{
+    if (topic->type != MSGPACK_OBJECT_STR || !is_int(partition))
+        return -1;
+    for (size_t i = 0; i < t->n_outs; i++) {
+        const char *name = t->rt->topics[t->outs[i].topic].name;
+        if (t->outs[i].partition == partition->via.i64 && strlen(name) == topic->via.str.size &&
+            !memcmp(name, topic->via.str.ptr, topic->via.str.size))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Append batch entry e of a checkpoint's outbox (bytes in `bytes`) unless
+ * its log has it already. */
+static int republish(rt_task_t *t, const msgpack_object *e, const sl_buf_t *bytes, sl_err_t *err)
+{
+    const msgpack_object *a = e->via.array.ptr;
+    long oi = e->type == MSGPACK_OBJECT_ARRAY && e->via.array.size == 7 ? out_find(t, &a[0], &a[1]) : -1;
+    if (oi < 0 || !is_int(&a[2]) || !is_int(&a[4]) || a[5].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        a[6].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[5].via.u64 > bytes->len ||
+        a[6].via.u64 > bytes->len - a[5].via.u64)
+        return sl_err_set(err, SL_E_STORE, "task %d_%d: checkpoint outbox entry unreadable (or its topic is gone)",
+                          t->sub, t->partition);
+    rt_out_t *o = &t->outs[oi];
+    sl_rt_logs_t *logs = t->rt->logs;
+    int found = logs->find_batch(o->part, a[4].via.i64, t->pid, (int32_t)(a[2].via.i64 & 0x7fffffff), err);
+    if (found < 0)
+        return found;
+    if (found)
+        return 0;
+    int rc = logs->append(o->part, bytes->data + a[5].via.u64, (size_t)a[6].via.u64, err);
+    if (rc)
+        return rc;
+    o->touched = true;
+    atomic_fetch_add_explicit(&t->rt->republished, 1, memory_order_relaxed);
+    return 0;
+}
+
+static int sync_touched(rt_task_t *t, sl_err_t *err)
+{
+    for (size_t i = 0; i < t->n_outs; i++) {
+        if (!t->outs[i].touched)
+            continue;
+        int rc = t->rt->logs->sync(t->outs[i].part, err);
+        if (rc)
+            return rc;
+        t->outs[i].touched = false;
+    }
+    return 0;
+}
+
+static int meta_restore(rt_task_t *t, sl_err_t *err)
+{
+    sl_err_t e = {0};
+    int rc = sl_env_meta_get(t->env, NULL, META_NAME, &t->meta, &e);
+    if (rc == SL_S_ENOTFOUND)
+        return 0;
+    msgpack_object o;
+    if (rc || sl_codec_decode(t->codec, t->meta.data, t->meta.len, &o) != 0 || o.type != MSGPACK_OBJECT_MAP)
+        return sl_err_set(err, SL_E_STORE, "task %d_%d: checkpoint metadata unreadable: %s", t->sub, t->partition,
+                          rc ? e.msg : "not a msgpack map");
+    const msgpack_object *outbox = NULL;
+    for (uint32_t i = 0; i < o.via.map.size; i++) {
+        const msgpack_object *k = &o.via.map.ptr[i].key, *v = &o.via.map.ptr[i].val;
+        if (str_is(k, "pid") && is_int(v)) {
+            t->pid = v->via.i64;
+        } else if (str_is(k, "stream_time") && is_int(v)) {
+            sl_task_set_stream_time(t->task, v->via.i64);
+        } else if (str_is(k, "offsets") && v->type == MSGPACK_OBJECT_MAP) {
+            for (uint32_t j = 0; j < v->via.map.size; j++)
+                for (size_t s = 0; s < t->n_srcs; s++)
+                    if (is_int(&v->via.map.ptr[j].val) &&
+                        v->via.map.ptr[j].key.type == MSGPACK_OBJECT_STR &&
+                        v->via.map.ptr[j].key.via.str.size == strlen(t->srcs[s].topic) &&
+                        !memcmp(v->via.map.ptr[j].key.via.str.ptr, t->srcs[s].topic, strlen(t->srcs[s].topic)))
+                        t->srcs[s].offset = v->via.map.ptr[j].val.via.i64;
+        } else if (str_is(k, "seqs") && v->type == MSGPACK_OBJECT_ARRAY) {
+            for (uint32_t j = 0; j < v->via.array.size; j++) {
+                const msgpack_object *x = &v->via.array.ptr[j];
+                long oi = x->type == MSGPACK_OBJECT_ARRAY && x->via.array.size == 3
+                              ? out_find(t, &x->via.array.ptr[0], &x->via.array.ptr[1])
+                              : -1;
+                if (oi >= 0 && is_int(&x->via.array.ptr[2]))
+                    t->outs[oi].seq = x->via.array.ptr[2].via.i64;
+            }
+        } else if (str_is(k, "outbox") && v->type == MSGPACK_OBJECT_ARRAY) {
+            outbox = v;
+        }
+    }
+    for (size_t s = 0; s < t->n_srcs; s++)
+        atomic_store(&t->srcs[s].committed, t->srcs[s].offset);
+    if (!outbox || !outbox->via.array.size)
+        return 0;
+    sl_buf_reset(&t->outbox); /* empty at open: borrow it for the saved bytes */
+    if ((rc = sl_env_meta_get(t->env, NULL, META_OUTBOX, &t->outbox, &e)) != 0)
+        return sl_err_set(err, SL_E_STORE, "task %d_%d: checkpoint outbox unreadable: %s", t->sub, t->partition,
+                          e.msg);
+    for (uint32_t j = 0; j < outbox->via.array.size; j++)
+        if ((rc = republish(t, &outbox->via.array.ptr[j], &t->outbox, err)) != 0)
+            return rc;
+    sl_buf_reset(&t->outbox);
+    return sync_touched(t, err);
+}
+
+/* ---- commit ------------------------------------------------------------------------------------------- */
+
+int rt_task_commit(rt_task_t *t, sl_err_t *err)
+{
+    if (t->fatal)
+        return task_error(t, err);
+    sl_err_t e = {0};
+    int rc = sl_env_flush(t->env, &e);
+    if (rc) {
+        task_fail(t, SL_E_STORE, "flushing the stores: ", e.msg);
+        return task_error(t, err);
+    }
+    if ((rc = sl_task_check(t->task, &e)) != 0) {
+        task_fail(t, rc, "", e.msg);
+        return task_error(t, err);
+    }
+    for (size_t i = 0; i < t->n_outs && !t->fatal; i++)
+        out_finish(t, i);
+    if (t->fatal)
+        return task_error(t, err);
+    /* Every batch below lands at or after its log's end now: recovery looks for it from there. */
+    for (size_t i = 0; i < t->n_pend; i++)
+        t->pend[i].from_offset = t->rt->logs->end_offset(t->outs[t->pend[i].out].part);
+    if (meta_encode(t) != 0) {
+        task_fail(t, SL_E_NOMEM, "out of memory", "");
+        return task_error(t, err);
+    }
+    sl_meta_t meta[2] = {{META_NAME, t->meta.data, t->meta.len}, {META_OUTBOX, t->outbox.data, t->outbox.len}};
+    if ((rc = sl_env_checkpoint(t->env, meta, 2, &e)) != 0) {
+        task_fail(t, SL_E_STORE, "checkpoint failed: ", e.msg);
+        return task_error(t, err);
+    }
+    /* The checkpoint holds the batches: from here a crash re-publishes them at open. */
+    for (size_t i = 0; i < t->n_pend; i++) {
+        rt_out_t *o = &t->outs[t->pend[i].out];
+        if ((rc = t->rt->logs->append(o->part, t->outbox.data + t->pend[i].off, t->pend[i].len, &e)) != 0) {
+            task_fail(t, SL_E_IO, "publishing output: ", e.msg);
+            return task_error(t, err);
+        }
+        o->touched = true;
+    }
+    if ((rc = sync_touched(t, &e)) != 0) {
+        task_fail(t, SL_E_IO, "", e.msg);
+        return task_error(t, err);
+    }
+    t->n_pend = 0;
+    sl_buf_reset(&t->outbox);
+    for (size_t s = 0; s < t->n_srcs; s++)
+        atomic_store(&t->srcs[s].committed, t->srcs[s].offset);
+    t->dirty = false;
+    atomic_fetch_add_explicit(&t->commits, 1, memory_order_relaxed);
+    return 0;
+}
+
+/* ---- open / close -------------------------------------------------------------------------------------- */
+
+void rt_task_close(rt_task_t *t)
+{
+    sl_task_free(t->task);
+    sl_env_close(t->env);
+    sl_codec_free(t->codec);
+    for (size_t i = 0; i < t->n_outs; i++)
+        sl_batch_builder_free(&t->outs[i].b);
+    free(t->outs);
+    free(t->srcs);
+    free(t->sinks);
+    free(t->pend);
+    free(t->hdrs);
+    sl_buf_free(&t->outbox);
+    sl_buf_free(&t->meta);
+    memset(t, 0, sizeof *t);
+}
+
+static int add_sink(rt_task_t *t, const char *name, size_t *index, sl_err_t *err)
+{
+    for (size_t i = 0; i < t->n_sinks; i++)
+        if (!strcmp(t->sinks[i].name, name)) {
+            *index = i;
+            return 0;
+        }
+    int k = rt_topic_find(t->rt, name);
+    rt_sink_t *s = realloc(t->sinks, (t->n_sinks + 1) * sizeof *s);
+    if (!s)
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    t->sinks = s;
+    if (k < 0)
+        return sl_err_set(err, SL_E_NOTFOUND, "task %d_%d: no topic '%s'", t->sub, t->partition, name);
+    size_t base = t->n_outs;
+    int32_t n = t->rt->topics[k].partitions;
+    rt_out_t *o = realloc(t->outs, (base + (size_t)n) * sizeof *o);
+    if (!o)
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    t->outs = o;
+    for (int32_t p = 0; p < n; p++) {
+        memset(&o[base + (size_t)p], 0, sizeof *o);
+        o[base + (size_t)p].topic = k;
+        o[base + (size_t)p].partition = p;
+        o[base + (size_t)p].part = t->rt->topics[k].parts[p];
+        sl_batch_builder_init(&o[base + (size_t)p].b);
+    }
+    t->n_outs += (size_t)n;
+    *index = t->n_sinks;
+    t->sinks[t->n_sinks++] = (rt_sink_t){name, k, n, base};
+    return 0;
+}
+
+/* A producer id of its own per task, stable across restarts: FNV-1a of the
+ * app id and the task, in [2^62, 2^63) away from the small ids brokers hand out. */
+static int64_t task_pid(const char *app, int sub, int partition)
+{
+    char s[300];
+    snprintf(s, sizeof s, "%s/%d/%d", app, sub, partition);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *c = s; *c; c++)
+        h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+    return (int64_t)((h & 0x3fffffffffffffffull) | 0x4000000000000000ull);
+}
+
+int rt_task_open(sl_runtime_t *rt, rt_task_t *t, int sub, int partition, sl_err_t *err)
+{
+    const sl_topo_t *topo = rt->topo;
+    memset(t, 0, sizeof *t);
+    t->rt = rt;
+    t->sub = sub;
+    t->partition = partition;
+    t->pid = task_pid(topo->app_id, sub, partition);
+    t->last_input_wall = sl_now_ms();
+    t->stream_time_at_input = -1;
+    sl_buf_init(&t->outbox);
+    sl_buf_init(&t->meta);
+    if (sl_codec_new(&t->codec) != 0)
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/task-%d_%d", rt->state_dir, sub, partition);
+    sl_env_config_t cfg;
+    sl_env_config_default(&cfg);
+    cfg.no_sync = !rt->opts.sync;
+    sl_err_t e = {0};
+    if (sl_env_open(dir, &cfg, &t->env, &e) != 0)
+        return sl_err_set(err, SL_E_STORE, "opening state in %s: %s", dir, e.msg);
+    sl_task_io_t io = {on_sink, on_dead_letter, t};
+    int rc = sl_task_new(topo, sub, partition, t->env, &io, &t->task, err);
+    if (rc)
+        return rc;
+    size_t n_src = 0;
+    for (size_t i = 0; i < topo->n_nodes; i++)
+        if (topo->nodes[i].sub == sub && topo->nodes[i].role == NODE_SOURCE)
+            n_src += topo->nodes[i].n_topics;
+    if (!(t->srcs = calloc(n_src ? n_src : 1, sizeof *t->srcs)))
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < topo->n_nodes; i++) {
+        const topo_node_t *n = &topo->nodes[i];
+        if (n->sub != sub)
+            continue;
+        for (size_t m = 0; n->role == NODE_SOURCE && m < n->n_topics; m++) {
+            int k = rt_topic_find(rt, n->topics[m]);
+            if (k < 0 || partition >= rt->topics[k].partitions)
+                return sl_err_set(err, SL_E_NOTFOUND, "task %d_%d: topic '%s' has no partition %d", sub, partition,
+                                  n->topics[m], partition);
+            rt_src_t *s = &t->srcs[t->n_srcs++];
+            s->topic = n->topics[m];
+            s->source = sl_task_source(t->task, n->topics[m]);
+            s->part = rt->topics[k].parts[partition];
+        }
+        size_t ignored;
+        if (n->role == NODE_SINK && (rc = add_sink(t, n->topics[0], &ignored, err)) != 0)
+            return rc;
+    }
+    if ((rc = add_sink(t, rt->dlq, &t->dlq_sink, err)) != 0)
+        return rc;
+    return meta_restore(t, err);
+}

@@ -1,0 +1,435 @@
+/* The runtime over the embedded broker's logs: murmur2 against Kafka's test
+ * vectors; a word count over real logs (1M words through a repartition topic)
+ * against a count made here; a clean restart with no loss or repeat;
+ * re-publication of checkpointed output after a failed append; the dead-letter
+ * topic; stream time on an idle source; co-partitioning and missing topics. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "test_engine_runtime_util.h"
+#include "testutil.h"
+
+#define WORDS 5000
+#define WORDS_PER_LINE 5
+
+static uint64_t mix(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static int word_of(long line, int j)
+{
+    double u = (double)(mix((uint64_t)line * 8 + (uint64_t)j) >> 11) / 9007199254740992.0;
+    return (int)(WORDS * u * u) % WORDS; /* skewed: low words are hot */
+}
+
+static void gen_line(void *arg, long i, char *k, size_t kc, char *v, size_t vc)
+{
+    snprintf(k, kc, "line%ld", i);
+    size_t n = 0;
+    for (int j = 0; j < WORDS_PER_LINE; j++)
+        n += (size_t)snprintf(v + n, vc - n, "%sw%d", j ? " " : "", word_of(i, j));
+}
+
+/* ---- fixture: a data folder (topics) and a state folder -------------------------------------------- */
+
+typedef struct fx {
+    char *dir, data[300], state[300];
+    sl_rt_logs_t *logs;
+} fx_t;
+
+static int fx_setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof *f);
+    f->dir = tu_mkdtemp("runtime");
+    snprintf(f->data, sizeof f->data, "%s/data", f->dir);
+    snprintf(f->state, sizeof f->state, "%s/state", f->dir);
+    assert_int_equal(sl_rt_logs_embedded(f->data, &f->logs, &rtu_err), 0);
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    fx_t *f = *state;
+    sl_rt_logs_free(f->logs);
+    tu_rmrf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static sl_runtime_t *fx_runtime(fx_t *f, const sl_topo_t *t, int threads)
+{
+    sl_runtime_opts_t o;
+    sl_runtime_opts_default(&o);
+    o.state_dir = f->state;
+    o.logs = f->logs;
+    o.threads = threads;
+    o.sync = false;
+    sl_runtime_t *rt;
+    sl_err_t err = {0};
+    int rc = sl_runtime_new(t, &o, &rt, &err);
+    if (rc)
+        fail_msg("sl_runtime_new: %d %s", rc, err.msg);
+    return rt;
+}
+
+/* ---- checking the word counts ---------------------------------------------------------------------- */
+
+typedef struct counts {
+    int64_t last[WORDS]; /* last count published per word */
+    long records, not_increasing;
+    sl_codec_t *codec;
+} counts_t;
+
+static void on_count(void *arg, const sl_record_t *r, const sl_batch_header_t *h)
+{
+    counts_t *c = arg;
+    int w = atoi((const char *)r->key + 1); /* "w123" */
+    int64_t v = rtu_int(c->codec, r->value, r->value_len);
+    if (v <= c->last[w])
+        c->not_increasing++; /* a repeated or replayed update */
+    c->last[w] = v;
+    c->records++;
+}
+
+static void check_counts(fx_t *f, const char *topic, long lines)
+{
+    static int64_t want[WORDS];
+    memset(want, 0, sizeof want);
+    for (long i = 0; i < lines; i++)
+        for (int j = 0; j < WORDS_PER_LINE; j++)
+            want[word_of(i, j)]++;
+    counts_t *c = calloc(1, sizeof *c);
+    assert_int_equal(sl_codec_new(&c->codec), 0);
+    int32_t parts = 0;
+    assert_int_equal(f->logs->partitions(f->logs->ctx, topic, &parts, &rtu_err), 0);
+    for (int32_t p = 0; p < parts; p++)
+        rtu_read_all(f->logs, topic, p, on_count, c);
+    long wrong = 0;
+    for (int w = 0; w < WORDS; w++)
+        wrong += c->last[w] != want[w];
+    if (wrong || c->not_increasing)
+        fail_msg("%ld words with a wrong final count, %ld updates not increasing", wrong, c->not_increasing);
+    print_message("    %ld count updates published for %ld words\n", c->records, (long)lines * WORDS_PER_LINE);
+    sl_codec_free(c->codec);
+    free(c);
+}
+
+/* ---- tests ------------------------------------------------------------------------------------------- */
+
+static void test_murmur2_matches_kafka_test_vectors(void **state)
+{
+    (void)state;
+    /* Kafka's UtilsTest.testMurmur2 and librdkafka's rdmurmur2 unit test */
+    static const struct {
+        const char *key;
+        int32_t hash;
+    } v[] = {
+        {"21", -973932308},
+        {"foobar", -790332482},
+        {"a-little-bit-long-string", -985981536},
+        {"a-little-bit-longer-string", -1486304829},
+        {"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971},
+        {"abc", 479470107},
+        {"kafka", (int32_t)0xd067cf64},
+        {"1", -1993445489},
+        {"12", 126087238},
+        {"123", -267702483},
+        {"1234", -1614185708},
+        {"12345", -1188365604},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        assert_int_equal(sl_murmur2(v[i].key, strlen(v[i].key)), v[i].hash);
+}
+
+static void test_partition_for_key_is_positive_hash_modulo_partitions(void **state)
+{
+    (void)state;
+    /* "kafka": 0xd067cf64 & 0x7fffffff = 0x5067cf64 = 1348980580 */
+    assert_int_equal(sl_partition_for_key("kafka", 5, 1000), 1348980580 % 1000);
+    assert_int_equal(sl_partition_for_key("21", 2, 7), (int32_t)((uint32_t)-973932308 & 0x7fffffff) % 7);
+    for (int i = 0; i < 1000; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        int32_t p = sl_partition_for_key(k, strlen(k), 6);
+        assert_true(p >= 0 && p < 6);
+    }
+}
+
+static void test_wordcount_over_embedded_logs_matches_reference(void **state)
+{
+    fx_t *f = *state;
+    const long lines = 200000; /* 1M words through the repartition topic */
+    rtu_produce(f->logs, "text", 4, 0, lines, gen_line, NULL);
+    sl_topo_t *t = rtu_wordcount("wc", "text", "word-counts", NULL);
+    sl_runtime_t *rt = fx_runtime(f, t, 2);
+    int64_t t0 = sl_mono_ns();
+    rtu_run_to_end(rt, 120);
+    double secs = (double)(sl_mono_ns() - t0) / 1e9;
+    sl_runtime_stats_t st;
+    sl_runtime_stats(rt, &st);
+    print_message("    %d tasks on %d threads: %llu records in %.2f s (%.0f/s), %llu out, %llu commits\n", st.tasks,
+                  st.threads, (unsigned long long)st.records_in, secs, (double)st.records_in / secs,
+                  (unsigned long long)st.records_out, (unsigned long long)st.commits);
+    assert_int_equal(st.tasks, 8); /* 2 sub-topologies x 4 partitions */
+    assert_int_equal(st.records_in, lines + lines * WORDS_PER_LINE);
+    assert_int_equal(st.dead_lettered, 0);
+    sl_runtime_close(rt);
+    check_counts(f, "word-counts", lines);
+    sl_topo_free(t);
+}
+
+typedef struct copy_check {
+    sl_rt_logs_t *logs;
+    long n;
+} copy_check_t;
+
+static void on_line(void *arg, const sl_record_t *r, const sl_batch_header_t *h)
+{
+    (void)h;
+    sl_buf_t *b = arg;
+    sl_buf_append(b, r->key, (size_t)r->key_len);
+    sl_buf_append(b, "=", 1);
+    sl_buf_append(b, r->value, (size_t)r->value_len);
+    sl_buf_append(b, "\n", 1);
+}
+
+/* Partition by partition, the copy topic holds exactly the input, in order. */
+static void check_copy(fx_t *f, const char *in, const char *copy, int32_t parts)
+{
+    for (int32_t p = 0; p < parts; p++) {
+        sl_buf_t a, b;
+        sl_buf_init(&a);
+        sl_buf_init(&b);
+        rtu_read_all(f->logs, in, p, on_line, &a);
+        rtu_read_all(f->logs, copy, p, on_line, &b);
+        assert_true(a.len > 0);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.data, b.data, a.len);
+        sl_buf_free(&a);
+        sl_buf_free(&b);
+    }
+}
+
+static void test_clean_restart_resumes_without_loss_or_repeat(void **state)
+{
+    fx_t *f = *state;
+    sl_topo_t *t = rtu_wordcount("wc2", "text", "word-counts", "text-copy");
+    rtu_produce(f->logs, "text", 3, 0, 30000, gen_line, NULL);
+    sl_runtime_t *rt = fx_runtime(f, t, 3);
+    rtu_run_to_end(rt, 60);
+    sl_runtime_close(rt);
+    rtu_produce(f->logs, "text", 3, 30000, 30000, gen_line, NULL);
+    rt = fx_runtime(f, t, 1); /* another thread count: state is per task, not per thread */
+    sl_runtime_stats_t st;
+    rtu_run_to_end(rt, 60);
+    sl_runtime_stats(rt, &st);
+    assert_int_equal(st.records_in, 30000 + 30000 * WORDS_PER_LINE); /* only the new records */
+    assert_int_equal(st.republished, 0);
+    sl_runtime_close(rt);
+    check_copy(f, "text", "text-copy", 3);
+    check_counts(f, "word-counts", 60000);
+    sl_topo_free(t);
+}
+
+/* Logs whose appends fail after the first `g_appends_left`: the commit that
+ * meets the failure has its checkpoint (with its batches) but not its output. */
+static sl_rt_logs_t *g_inner;
+static int g_appends_left;
+
+static int failing_append(void *part, const uint8_t *batch, size_t len, sl_err_t *err)
+{
+    if (__atomic_fetch_sub(&g_appends_left, 1, __ATOMIC_SEQ_CST) <= 0)
+        return sl_err_set(err, SL_E_IO, "append refused by the test");
+    return g_inner->append(part, batch, len, err);
+}
+
+static void test_checkpointed_batches_missing_from_the_log_are_published_at_open(void **state)
+{
+    fx_t *f = *state;
+    sl_topo_t *t = rtu_wordcount("rp", "text", "word-counts", "text-copy");
+    rtu_produce(f->logs, "text", 2, 0, 20000, gen_line, NULL);
+    sl_rt_logs_t failing = *f->logs, *plain = f->logs;
+    g_inner = plain;
+    g_appends_left = 7;
+    failing.append = failing_append;
+    f->logs = &failing;
+    sl_runtime_t *rt = fx_runtime(f, t, 2);
+    f->logs = plain;
+    sl_err_t err = {0};
+    assert_int_equal(sl_runtime_run(rt, &err), SL_E_IO); /* stops itself on the failed append */
+    assert_non_null(strstr(err.msg, "refused"));
+    sl_runtime_close(rt);
+    rt = fx_runtime(f, t, 2);
+    sl_runtime_stats_t st;
+    sl_runtime_stats(rt, &st);
+    assert_true(st.republished > 0);
+    rtu_run_to_end(rt, 60);
+    sl_runtime_close(rt);
+    check_copy(f, "text", "text-copy", 2);
+    check_counts(f, "word-counts", 20000);
+    sl_topo_free(t);
+}
+
+static int fail_on_bad(void *arg, const sl_rec_t *in, sl_rec_t *out, sl_scratch_t *s, sl_err_t *err)
+{
+    if (in->value_len == 3 && !memcmp(in->value, "bad", 3))
+        return sl_err_set(err, SL_E_RECORD, "bad value");
+    return 0;
+}
+
+static void gen_bad(void *arg, long i, char *k, size_t kc, char *v, size_t vc)
+{
+    snprintf(k, kc, "k%ld", i);
+    snprintf(v, vc, "%s", i % 10 == 3 ? "bad" : "good");
+}
+
+typedef struct dlq_check {
+    long n, with_reason;
+} dlq_check_t;
+
+static void on_dead(void *arg, const sl_record_t *r, const sl_batch_header_t *h)
+{
+    dlq_check_t *d = arg;
+    size_t pos = 0;
+    int32_t idx = 0;
+    sl_header_t hd;
+    assert_true(r->value_len == 3 && !memcmp(r->value, "bad", 3));
+    while (sl_record_header_next(r, &pos, &idx, &hd) == 1)
+        if (hd.key_len == 8 && !memcmp(hd.key, "sl.error", 8) && hd.value_len == 9 && !memcmp(hd.value, "bad value", 9))
+            d->with_reason++;
+    d->n++;
+}
+
+static void test_failed_records_go_to_the_dead_letter_topic(void **state)
+{
+    fx_t *f = *state;
+    sl_topo_t *t;
+    assert_int_equal(sl_topo_new("dl", &t), 0);
+    const char *in[] = {"in"};
+    assert_int_equal(sl_topo_add_source(t, "src", in, 1, NULL), 0);
+    assert_int_equal(sl_topo_add_map(t, "check", "src", fail_on_bad, NULL), 0);
+    assert_int_equal(sl_topo_add_sink(t, "out", "check", "good"), 0);
+    assert_int_equal(sl_topo_build(t, &rtu_err), 0);
+    rtu_produce(f->logs, "in", 2, 0, 1000, gen_bad, NULL);
+    sl_runtime_t *rt = fx_runtime(f, t, 2);
+    rtu_run_to_end(rt, 60);
+    sl_runtime_stats_t st;
+    sl_runtime_stats(rt, &st);
+    assert_int_equal(st.dead_lettered, 100);
+    sl_runtime_close(rt);
+    dlq_check_t d = {0, 0};
+    int32_t parts = 0;
+    assert_int_equal(f->logs->partitions(f->logs->ctx, "dl-dlq", &parts, &rtu_err), 0);
+    for (int32_t p = 0; p < parts; p++)
+        rtu_read_all(f->logs, "dl-dlq", p, on_dead, &d);
+    assert_int_equal(d.n, 100);
+    assert_int_equal(d.with_reason, 100);
+    sl_topo_free(t);
+}
+
+static void on_ts(void *arg, const sl_record_t *r, const sl_batch_header_t *h)
+{
+    *(int64_t *)arg = r->timestamp;
+}
+
+static void test_idle_source_lets_stream_time_follow_the_wall_clock(void **state)
+{
+    fx_t *f = *state;
+    sl_topo_t *t;
+    assert_int_equal(sl_topo_new("idle", &t), 0);
+    const char *in[] = {"ev"};
+    assert_int_equal(sl_topo_add_source(t, "src", in, 1, NULL), 0);
+    assert_int_equal(sl_topo_add_group_by(t, "g", "src", NULL, NULL), 0);
+    assert_int_equal(sl_topo_add_count(t, "c", "g", "c"), 0);
+    assert_int_equal(sl_topo_add_sink(t, "out", "c", "ev-counts"), 0);
+    assert_int_equal(sl_topo_build(t, &rtu_err), 0);
+    rtu_produce(f->logs, "ev", 1, 0, 10, gen_bad, NULL); /* event times 1000..1009 */
+    sl_runtime_opts_t o;
+    sl_runtime_opts_default(&o);
+    o.state_dir = f->state;
+    o.logs = f->logs;
+    o.sync = false;
+    o.commit_interval_ms = 10;
+    o.idle_timeout_ms = 20;
+    sl_runtime_t *rt;
+    assert_int_equal(sl_runtime_new(t, &o, &rt, &rtu_err), 0);
+    assert_int_equal(sl_runtime_start(rt, &rtu_err), 0);
+    while (!sl_runtime_caught_up(rt))
+        usleep(1000);
+    usleep(300 * 1000);                                  /* idle: stream time moves on by ~300 ms */
+    rtu_produce(f->logs, "ev", 1, 10, 1, gen_bad, NULL); /* event time 1010 */
+    while (!sl_runtime_caught_up(rt))
+        usleep(1000);
+    assert_int_equal(sl_runtime_stop(rt, &rtu_err), 0);
+    sl_runtime_close(rt);
+    int64_t last_ts = -1; /* count updates carry the task's stream time */
+    rtu_read_all(f->logs, "ev-counts", 0, on_ts, &last_ts);
+    if (last_ts < 1009 + 200)
+        fail_msg("stream time did not follow the wall clock: last update at %lld", (long long)last_ts);
+    sl_topo_free(t);
+}
+
+static void test_sources_read_together_must_be_co_partitioned(void **state)
+{
+    fx_t *f = *state;
+    rtu_produce(f->logs, "a", 2, 0, 10, gen_bad, NULL);
+    rtu_produce(f->logs, "b", 3, 0, 10, gen_bad, NULL);
+    sl_topo_t *t;
+    assert_int_equal(sl_topo_new("cp", &t), 0);
+    const char *in[] = {"a", "b"};
+    assert_int_equal(sl_topo_add_source(t, "src", in, 2, NULL), 0);
+    assert_int_equal(sl_topo_add_sink(t, "out", "src", "o"), 0);
+    assert_int_equal(sl_topo_build(t, &rtu_err), 0);
+    sl_runtime_opts_t o;
+    sl_runtime_opts_default(&o);
+    o.state_dir = f->state;
+    o.logs = f->logs;
+    sl_runtime_t *rt = NULL;
+    sl_err_t err = {0};
+    assert_int_equal(sl_runtime_new(t, &o, &rt, &err), SL_E_TOPOLOGY);
+    assert_non_null(strstr(err.msg, "partitions"));
+    assert_null(rt);
+    sl_topo_free(t);
+}
+
+static void test_missing_source_topic_is_reported(void **state)
+{
+    fx_t *f = *state;
+    sl_topo_t *t = rtu_wordcount("ms", "nope", "out", NULL);
+    sl_runtime_opts_t o;
+    sl_runtime_opts_default(&o);
+    o.state_dir = f->state;
+    o.logs = f->logs;
+    sl_runtime_t *rt = NULL;
+    sl_err_t err = {0};
+    assert_int_equal(sl_runtime_new(t, &o, &rt, &err), SL_E_NOTFOUND);
+    assert_non_null(strstr(err.msg, "'nope'"));
+    sl_topo_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_murmur2_matches_kafka_test_vectors),
+        cmocka_unit_test(test_partition_for_key_is_positive_hash_modulo_partitions),
+        cmocka_unit_test_setup_teardown(test_wordcount_over_embedded_logs_matches_reference, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_clean_restart_resumes_without_loss_or_repeat, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpointed_batches_missing_from_the_log_are_published_at_open, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_records_go_to_the_dead_letter_topic, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_idle_source_lets_stream_time_follow_the_wall_clock, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_sources_read_together_must_be_co_partitioned, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_source_topic_is_reported, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
