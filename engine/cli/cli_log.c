@@ -165,6 +165,18 @@ static int open_log(const char *cmd, const char *dir, const sl_log_config_t *cfg
     return SL_EXIT_OK;
 }
 
+/* dump / info / find-time: a log folder that must already hold a log (opening
+ * a missing one would create it), opened with default settings. */
+static int open_existing_log(const char *cmd, const char *dir, sl_plog_t **log)
+{
+    int ex = check_log_dir(cmd, dir);
+    if (ex)
+        return ex;
+    sl_log_config_t cfg;
+    sl_log_config_default(&cfg);
+    return open_log(cmd, dir, &cfg, log);
+}
+
 /* ---- append ------------------------------------------------------------------- */
 
 typedef struct appender {
@@ -470,11 +482,9 @@ static int cmd_dump(int argc, char **argv)
         return usage_error("dump", DUMP_USAGE, "unexpected argument '%s'", argv[optind]);
     if (!dir)
         return usage_error("dump", DUMP_USAGE, "--dir is required%s", "");
-    int ex = check_log_dir("dump", dir);
-    sl_log_config_t cfg;
-    sl_log_config_default(&cfg);
     sl_plog_t *log = NULL;
-    if (ex || (ex = open_log("dump", dir, &cfg, &log)))
+    int ex = open_existing_log("dump", dir, &log);
+    if (ex)
         return ex;
 
     sl_err_t err = {0};
@@ -565,11 +575,9 @@ static int cmd_find_time(int argc, char **argv)
         return usage_error("find-time", FIND_TIME_USAGE, "unexpected argument '%s'", argv[optind]);
     if (!dir || !have_ts)
         return usage_error("find-time", FIND_TIME_USAGE, "%s is required", !dir ? "--dir" : "--timestamp");
-    int ex = check_log_dir("find-time", dir);
-    sl_log_config_t cfg;
-    sl_log_config_default(&cfg);
     sl_plog_t *log = NULL;
-    if (ex || (ex = open_log("find-time", dir, &cfg, &log)))
+    int ex = open_existing_log("find-time", dir, &log);
+    if (ex)
         return ex;
     sl_err_t err = {0};
     int64_t offset = -1;
@@ -603,11 +611,9 @@ static int cmd_info(int argc, char **argv)
         return usage_error("info", INFO_USAGE, "unexpected argument '%s'", argv[optind]);
     if (!dir)
         return usage_error("info", INFO_USAGE, "--dir is required%s", "");
-    int ex = check_log_dir("info", dir);
-    sl_log_config_t cfg;
-    sl_log_config_default(&cfg);
     sl_plog_t *log = NULL;
-    if (ex || (ex = open_log("info", dir, &cfg, &log)))
+    int ex = open_existing_log("info", dir, &log);
+    if (ex)
         return ex;
     printf("start offset: %" PRId64 "\n"
            "end offset:   %" PRId64 "\n"
