@@ -1,0 +1,396 @@
+/* The checker: everything that can be known about a job before it runs.
+ * Names (unknown and duplicate streams and tables, unknown functions, wrong
+ * arities), plan rules (a window needs a group by, aggregations need a group
+ * by, aggregate functions live only inside aggregate { }, one aggregation per
+ * pipeline, joins compare keys) and fields where a map fixes them.  Errors
+ * point at the offending token; checking goes on to find the next one. */
+#include <stdio.h>
+
+#include "dsl/ast.h"
+
+typedef struct known {
+    const char *name;
+    sl_pos_t pos;
+    const sl_stmt_t *stmt;
+    bool is_table;
+} known_t;
+
+typedef struct checker {
+    sl_dsl_job_t *job;
+    known_t *names;
+    size_t n_names;
+} checker_t;
+
+static const known_t *find(const checker_t *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_names; i++)
+        if (strcmp(c->names[i].name, name) == 0)
+            return &c->names[i];
+    return NULL;
+}
+
+static void declare(checker_t *c, const char *name, sl_pos_t pos, const sl_stmt_t *s, bool is_table)
+{
+    const known_t *k = find(c, name);
+    if (k) {
+        sl_dsl_error(c->job, pos, "duplicate name '%s' (first declared at line %d)", name, k->pos.line);
+        return;
+    }
+    c->names[c->n_names++] = (known_t){name, pos, s, is_table};
+}
+
+void sl_dsl_check_expr(sl_dsl_job_t *job, sl_expr_t *e, bool allow_agg)
+{
+    if (!e)
+        return;
+    if (e->kind == SL_EX_CALL) {
+        int fn = sl_fn_lookup(e->name);
+        if (fn < 0) {
+            sl_dsl_error(job, e->pos, "unknown function '%s'", e->name);
+        } else {
+            const sl_fn_info_t *fi = sl_fn_info(fn);
+            e->fn = fn;
+            if (fi->aggregate && !allow_agg)
+                sl_dsl_error(job, e->pos, "aggregate function '%s' is only allowed inside aggregate { ... }",
+                             e->name);
+            int n = (int)e->n_args;
+            if (n < fi->min_args || n > fi->max_args) {
+                if (fi->min_args == fi->max_args)
+                    sl_dsl_error(job, e->pos, "function '%s' takes %d argument%s, got %d", e->name, fi->min_args,
+                                 fi->min_args == 1 ? "" : "s", n);
+                else
+                    sl_dsl_error(job, e->pos, "function '%s' takes %d to %d arguments, got %d", e->name,
+                                 fi->min_args, fi->max_args, n);
+            }
+            if (fi->aggregate)
+                allow_agg = false; /* no aggregate inside an aggregate */
+        }
+    }
+    sl_dsl_check_expr(job, e->a, allow_agg);
+    sl_dsl_check_expr(job, e->b, allow_agg);
+    for (size_t i = 0; i < e->n_args; i++)
+        sl_dsl_check_expr(job, e->args[i], allow_agg);
+}
+
+/* Is e the key of stream/table `side` (named `name`)?  `key`, `name.key`,
+ * and the declared key field (bare or qualified) all are. */
+static bool is_key_of(const sl_expr_t *e, const sl_stmt_t *side, const char *name, bool bare_ok)
+{
+    const char *field = NULL;
+    if (e->kind == SL_EX_FIELD && e->a->kind == SL_EX_NAME && strcmp(e->a->name, name) == 0)
+        field = e->name;
+    else if (e->kind == SL_EX_NAME && bare_ok)
+        field = e->name;
+    if (!field)
+        return false;
+    return strcmp(field, "key") == 0 || (side && side->key_field && strcmp(field, side->key_field) == 0);
+}
+
+/* Names a map or flat_map fixed for the next steps (NULL: unknown, e.g. JSON). */
+typedef struct fields {
+    const char **names;
+    size_t n;
+    bool known;
+} fields_t;
+
+static void check_fields(checker_t *c, const sl_expr_t *e, const fields_t *f, const char *self)
+{
+    if (!e || !f->known)
+        return;
+    if (e->kind == SL_EX_NAME) {
+        if (strcmp(e->name, "value") == 0 || strcmp(e->name, "key") == 0 || (self && !strcmp(e->name, self)))
+            return;
+        for (size_t i = 0; i < f->n; i++)
+            if (strcmp(f->names[i], e->name) == 0)
+                return;
+        char list[200] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < f->n && len + 1 < sizeof list; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", f->names[i]);
+        sl_dsl_error(c->job, e->pos, "unknown field '%s' (the records here have: %s)", e->name, list);
+        return;
+    }
+    if (e->kind == SL_EX_FIELD) { /* only the head of a path is checked */
+        check_fields(c, e->a, f, self);
+        return;
+    }
+    check_fields(c, e->a, f, self);
+    check_fields(c, e->b, f, self);
+    for (size_t i = 0; i < e->n_args; i++)
+        check_fields(c, e->args[i], f, self);
+}
+
+static const char *origin_of(const checker_t *c, const char *name)
+{
+    const known_t *k = find(c, name);
+    while (k && k->stmt && k->stmt->kind == SL_S_DEFINE && k->stmt->origin)
+        return k->stmt->origin;
+    return name;
+}
+
+static void check_define(checker_t *c, sl_stmt_t *s)
+{
+    sl_dsl_job_t *job = c->job;
+    const known_t *head = find(c, s->from);
+    if (!head) {
+        sl_dsl_error(job, s->from_pos, "unknown stream or table '%s'", s->from);
+        return;
+    }
+    s->origin = origin_of(c, s->from);
+    const sl_stmt_t *origin_src = head->stmt && head->stmt->kind == SL_S_SOURCE ? head->stmt : NULL;
+    if (head->stmt && head->stmt->kind == SL_S_DEFINE) {
+        const known_t *o = find(c, s->origin);
+        origin_src = o && o->stmt->kind == SL_S_SOURCE ? o->stmt : NULL;
+    }
+    bool is_table = head->is_table, grouped = false, windowed = false, aggregated = false, rekeyed = false;
+    fields_t f = {0};
+    for (size_t i = 0; i < s->n_steps; i++) {
+        sl_step_t *st = &s->steps[i];
+        bool stateless = st->kind == SL_ST_FILTER || st->kind == SL_ST_MAP || st->kind == SL_ST_FLAT_MAP ||
+                         st->kind == SL_ST_SELECT_KEY || st->kind == SL_ST_BRANCH || st->kind == SL_ST_MERGE ||
+                         st->kind == SL_ST_JOIN;
+        bool is_agg = st->kind >= SL_ST_COUNT && st->kind <= SL_ST_AGGREGATE;
+        if (stateless && grouped && !aggregated) {
+            sl_dsl_error(job, st->pos, "a group by must be followed by a window or an aggregation");
+            return;
+        }
+        if ((stateless || is_agg || st->kind == SL_ST_WINDOW || st->kind == SL_ST_GROUP_BY) && aggregated) {
+            sl_dsl_error(job, st->pos, "only 'emit' may follow an aggregation; start a new pipeline from this table");
+            return;
+        }
+        if (i > 0 && s->steps[i - 1].kind == SL_ST_BRANCH) {
+            sl_dsl_error(job, st->pos, "branch must be the last step; continue from '%s.<branch>'", s->name);
+            return;
+        }
+        sl_dsl_check_expr(job, st->expr, false);
+        check_fields(c, st->expr, &f, s->origin);
+        for (size_t k = 0; k < st->n_items && st->kind != SL_ST_MERGE; k++) {
+            sl_dsl_check_expr(job, st->items[k], st->kind == SL_ST_AGGREGATE);
+            check_fields(c, st->items[k], &f, s->origin);
+        }
+        switch (st->kind) {
+        case SL_ST_FILTER:
+        case SL_ST_BRANCH:
+            break;
+        case SL_ST_MAP:
+            f.names = st->names;
+            f.n = st->n_items;
+            f.known = true;
+            rekeyed = true;
+            is_table = false;
+            break;
+        case SL_ST_FLAT_MAP:
+            if (origin_src && origin_src->format != SL_FMT_JSON && origin_src->format != SL_FMT_MSGPACK &&
+                !f.known) {
+                const char **n = sl_arena_alloc(&job->arena, sizeof *n);
+                if (n) {
+                    n[0] = st->as;
+                    f.names = n;
+                    f.n = 1;
+                    f.known = true;
+                }
+            } else if (f.known) {
+                const char **n = sl_arena_alloc(&job->arena, (f.n + 1) * sizeof *n);
+                if (n) {
+                    memcpy(n, f.names, f.n * sizeof *n);
+                    n[f.n] = st->as;
+                    f.names = n;
+                    f.n++;
+                }
+            }
+            rekeyed = true;
+            is_table = false;
+            break;
+        case SL_ST_SELECT_KEY:
+            rekeyed = true;
+            is_table = false;
+            break;
+        case SL_ST_MERGE:
+            for (size_t k = 0; k < st->n_items; k++) {
+                const known_t *m = find(c, st->names[k]);
+                if (!m)
+                    sl_dsl_error(job, st->name_pos[k], "unknown stream '%s'", st->names[k]);
+                else if (m->is_table)
+                    sl_dsl_error(job, st->name_pos[k], "'%s' is a table; merge takes streams", st->names[k]);
+            }
+            is_table = false;
+            break;
+        case SL_ST_GROUP_BY:
+            if (is_table) {
+                sl_dsl_error(job, st->pos, "grouping a table is not supported yet; group a stream");
+                return;
+            }
+            grouped = true;
+            break;
+        case SL_ST_WINDOW:
+            if (!grouped) {
+                sl_dsl_error(job, st->pos, "window needs a group by before it");
+                return;
+            }
+            if (windowed) {
+                sl_dsl_error(job, st->pos, "only one window per pipeline");
+                return;
+            }
+            if (st->window_kind == 4 ? st->gap_ms <= 0 : st->size_ms <= 0) {
+                sl_dsl_error(job, st->pos, st->window_kind == 4 ? "a session window needs a gap: window session 5 minutes"
+                                                                 : "a window needs a size: window tumbling 1 minute");
+                return;
+            }
+            if (st->window_kind == 2 && (st->advance_ms <= 0 || st->advance_ms > st->size_ms)) {
+                sl_dsl_error(job, st->pos, "a hopping window needs 'advance D' with 0 < D <= size");
+                return;
+            }
+            if (st->window_kind != 2 && st->advance_ms) {
+                sl_dsl_error(job, st->pos, "'advance' applies to hopping windows only");
+                return;
+            }
+            windowed = true;
+            break;
+        case SL_ST_COUNT:
+        case SL_ST_SUM:
+        case SL_ST_MIN:
+        case SL_ST_MAX:
+        case SL_ST_AVG:
+        case SL_ST_AGGREGATE:
+            if (!grouped) {
+                sl_dsl_error(job, st->pos, "an aggregation needs a group by before it");
+                return;
+            }
+            for (size_t k = 0; st->kind == SL_ST_AGGREGATE && k < st->n_items; k++) {
+                const sl_expr_t *x = st->items[k];
+                if (x->kind != SL_EX_CALL || x->fn < 0 || !sl_fn_info(x->fn)->aggregate)
+                    sl_dsl_error(job, x->pos, "'%s' must be an aggregate function (count, sum, min, max, avg, "
+                                 "count_distinct, first, last)", st->names[k]);
+                for (size_t m = 0; m < k; m++)
+                    if (strcmp(st->names[m], st->names[k]) == 0)
+                        sl_dsl_error(job, st->name_pos[k], "duplicate name '%s' in aggregate", st->names[k]);
+            }
+            if (windowed && st->kind == SL_ST_AGGREGATE) {
+                const sl_step_t *w = NULL;
+                for (size_t k = 0; k < i; k++)
+                    if (s->steps[k].kind == SL_ST_WINDOW)
+                        w = &s->steps[k];
+                if (w && (w->window_kind == 3 || w->window_kind == 4))
+                    sl_dsl_error(job, st->pos, "aggregate { } is not supported on %s windows yet; use count, sum, "
+                                 "min, max or avg", w->window_kind == 3 ? "sliding" : "session");
+            }
+            aggregated = true;
+            is_table = true;
+            break;
+        case SL_ST_EMIT:
+            if (!windowed) {
+                sl_dsl_error(job, st->pos, "emit needs a window before it");
+                return;
+            }
+            break;
+        case SL_ST_JOIN: {
+            const known_t *other = find(c, st->join_with);
+            if (!other) {
+                sl_dsl_error(job, st->join_with_pos, "unknown stream or table '%s'", st->join_with);
+                return;
+            }
+            if (!other->is_table && st->within_ms < 0) {
+                sl_dsl_error(job, st->pos, "a join of two streams needs 'within D'");
+                return;
+            }
+            if (other->is_table && is_table) {
+                sl_dsl_error(job, st->pos, "table-table joins are not supported by the DSL yet");
+                return;
+            }
+            if (other->is_table && st->join_type == 3) {
+                sl_dsl_error(job, st->pos, "a stream-table join is inner or left, not outer");
+                return;
+            }
+            if (rekeyed) {
+                sl_dsl_error(job, st->pos, "a join must come before map, flat_map and select_key (both sides must "
+                             "keep the key they were partitioned by)");
+                return;
+            }
+            const known_t *osrc = find(c, origin_of(c, st->join_with));
+            const sl_stmt_t *ostmt = osrc && osrc->stmt->kind == SL_S_SOURCE ? osrc->stmt : NULL;
+            sl_expr_t *l = st->on_left, *r = st->on_right;
+            if (is_key_of(r, origin_src, s->origin, true) && is_key_of(l, ostmt, st->join_with, false)) {
+                st->on_left = r;
+                st->on_right = l;
+            } else if (!is_key_of(l, origin_src, s->origin, true)) {
+                sl_dsl_error(job, l->pos, "a join compares keys: the left side must be the key of '%s' (%s.key%s%s)",
+                             s->origin, s->origin, origin_src && origin_src->key_field ? " or its key field " : "",
+                             origin_src && origin_src->key_field ? origin_src->key_field : "");
+                return;
+            } else if (!is_key_of(r, ostmt, st->join_with, false)) {
+                sl_dsl_error(job, r->pos, "a join compares keys: the right side must be %s.key", st->join_with);
+                return;
+            }
+            if (f.known) {
+                const char **n = sl_arena_alloc(&job->arena, (f.n + 1) * sizeof *n);
+                if (n) {
+                    memcpy(n, f.names, f.n * sizeof *n);
+                    n[f.n] = st->join_with;
+                    f.names = n;
+                    f.n++;
+                }
+            }
+            is_table = false;
+            break;
+        }
+        case SL_ST_TTL:
+            sl_dsl_error(job, st->pos, "ttl is not supported by the engine yet");
+            return;
+        }
+    }
+    s->yields_table = is_table;
+    if (s->is_table && !is_table)
+        sl_dsl_error(job, s->name_pos, "'%s' is declared as a table but its pipeline yields a stream (end it with "
+                     "an aggregation, or declare it with 'stream')", s->name);
+    else if (!s->is_table && is_table)
+        sl_dsl_error(job, s->name_pos, "'%s' is declared as a stream but its pipeline yields a table; declare it "
+                     "with 'table'", s->name);
+}
+
+int sl_dsl_check_job(sl_dsl_job_t *job)
+{
+    checker_t c = {.job = job};
+    if (job->n_stmts == 0) {
+        sl_dsl_error(job, (sl_pos_t){1, 1}, "the job has no statements (expected stream, table or output)");
+        return job->n_errors;
+    }
+    size_t cap = 1;
+    for (size_t i = 0; i < job->n_stmts; i++)
+        for (size_t k = 0; k < job->stmts[i].n_steps; k++)
+            cap += job->stmts[i].steps[k].n_items;
+    c.names = sl_arena_alloc(&job->arena, (cap + job->n_stmts) * sizeof *c.names);
+    if (!c.names) {
+        sl_dsl_error(job, (sl_pos_t){1, 1}, "out of memory");
+        return job->n_errors;
+    }
+    for (size_t i = 0; i < job->n_stmts; i++) {
+        sl_stmt_t *s = &job->stmts[i];
+        switch (s->kind) {
+        case SL_S_SOURCE:
+            declare(&c, s->name, s->name_pos, s, s->is_table);
+            if (s->format != SL_FMT_JSON && s->format != SL_FMT_MSGPACK && (s->key_field || s->ts_field))
+                sl_dsl_error(job, s->name_pos, "'key' and 'timestamp' fields need a json or msgpack format");
+            break;
+        case SL_S_DEFINE:
+            check_define(&c, s);
+            declare(&c, s->name, s->name_pos, s, s->yields_table || (s->is_table && job->n_errors));
+            if (s->n_steps && s->steps[s->n_steps - 1].kind == SL_ST_BRANCH) {
+                const sl_step_t *b = &s->steps[s->n_steps - 1];
+                for (size_t k = 0; k < b->n_items; k++) {
+                    size_t n = strlen(s->name) + strlen(b->names[k]) + 2;
+                    char *full = sl_arena_alloc(&job->arena, n);
+                    if (full) {
+                        snprintf(full, n, "%s.%s", s->name, b->names[k]);
+                        declare(&c, full, b->name_pos[k], s, false);
+                    }
+                }
+            }
+            break;
+        case SL_S_OUTPUT:
+            if (!find(&c, s->name))
+                sl_dsl_error(job, s->name_pos, "unknown stream or table '%s'", s->name);
+            break;
+        }
+    }
+    return job->n_errors;
+}
