@@ -12,5 +12,7 @@
 int sl_cli_log(int argc, char **argv);
 /* `sluice broker ...`: runs the Kafka-protocol broker until SIGINT/SIGTERM. */
 int sl_cli_broker(int argc, char **argv);
+/* `sluice explain|check JOB.sl`: compile or check a DSL job (argv[0] is the command). */
+int sl_cli_explain(int argc, char **argv);
 
 #endif

@@ -17,6 +17,8 @@ static void usage(FILE *f)
           "\n"
           "Commands:\n"
           "  broker    run the Kafka-protocol broker (sluice broker --data DIR)\n"
+          "  check     check a job file (sluice check job.sl)\n"
+          "  explain   print the planned topology of a job file (sluice explain job.sl)\n"
           "  log       work on one partition log folder: append, dump, find-time, info\n"
           "  version   print the version\n"
           "  help      print this help, or a command's help (sluice help log)\n"
@@ -44,6 +46,8 @@ static int run_command(int argc, char **argv)
         return sl_cli_log(argc, argv);
     if (strcmp(cmd, "broker") == 0)
         return sl_cli_broker(argc, argv);
+    if (strcmp(cmd, "explain") == 0 || strcmp(cmd, "check") == 0)
+        return sl_cli_explain(argc, argv);
     if (strcmp(cmd, "version") == 0) {
         if (argc > 1) {
             fprintf(stderr, "sluice: version takes no arguments\n");
@@ -56,10 +60,15 @@ static int run_command(int argc, char **argv)
             usage(stdout);
             return SL_EXIT_OK;
         }
-        if (argc == 2 && (strcmp(argv[1], "log") == 0 || strcmp(argv[1], "broker") == 0)) {
+        if (argc == 2 && (strcmp(argv[1], "log") == 0 || strcmp(argv[1], "broker") == 0 ||
+                          strcmp(argv[1], "explain") == 0 || strcmp(argv[1], "check") == 0)) {
             static char help_flag[] = "--help";
             char *help_argv[] = {argv[1], help_flag, NULL};
-            return strcmp(argv[1], "log") == 0 ? sl_cli_log(2, help_argv) : sl_cli_broker(2, help_argv);
+            if (strcmp(argv[1], "log") == 0)
+                return sl_cli_log(2, help_argv);
+            if (strcmp(argv[1], "broker") == 0)
+                return sl_cli_broker(2, help_argv);
+            return sl_cli_explain(2, help_argv);
         }
         if (argc == 2 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "help") == 0)) {
             usage(stdout);

@@ -133,6 +133,24 @@ expect_exit 2 "broker missing --config" -- "$SLUICE" broker --data "$TMP/b" --co
 expect_exit 1 "broker data dir is a file" -- "$SLUICE" broker --data "$TMP/afile" --listen 127.0.0.1:0
 expect_exit 2 "broker stray argument" -- "$SLUICE" broker extra
 
+# sluice explain / check: DSL job files.
+EX="$(cd "$(dirname "$0")/../.." && pwd)/examples"
+expect_exit 0 "explain wordcount" -- "$SLUICE" explain "$EX/wordcount.sl"
+expect_in "$TMP/out" "Sub-topology 1" "explain shows the repartitioned sub-topology"
+expect_in "$TMP/out" "store word_counts" "explain names the store"
+expect_exit 0 "explain pageviews" -- "$SLUICE" explain "$EX/pageviews.sl"
+expect_in "$TMP/out" "join" "explain shows the join"
+expect_exit 0 "check pageviews" -- "$SLUICE" check "$EX/pageviews.sl"; expect_in "$TMP/out" ": ok$" "check says ok"
+printf 'stream s from topic "t" format json;\ntable x = s | count;\n' > "$TMP/bad.sl"
+expect_exit 1 "explain a bad job" -- "$SLUICE" explain "$TMP/bad.sl"
+expect_in "$TMP/err" "bad.sl:2:15: error: " "job error as file:line:col"
+expect_in "$TMP/err" "^ *\\^$" "job error has a caret line"
+expect_exit 1 "check a bad job" -- "$SLUICE" check "$TMP/bad.sl"
+expect_exit 1 "explain a missing file" -- "$SLUICE" explain "$TMP/none.sl"
+expect_exit 2 "explain without a file" -- "$SLUICE" explain
+expect_exit 2 "explain with a flag" -- "$SLUICE" explain --verbose
+expect_exit 0 "explain --help" -- "$SLUICE" explain --help
+
 if [ "$failures" -ne 0 ]; then
   echo "cli_usage: $failures check(s) failed" >&2
   exit 1
