@@ -93,6 +93,17 @@ static int usage_error(const char *cmd, const char *usage, const char *fmt, cons
     return SL_EXIT_USAGE;
 }
 
+/* After getopt: no stray arguments, and --dir given (every subcommand needs
+ * it).  0 when fine, else the usage exit code (message printed). */
+static int check_args(const char *cmd, const char *usage, int argc, char **argv, const char *dir)
+{
+    if (optind < argc)
+        return usage_error(cmd, usage, "unexpected argument '%s'", argv[optind]);
+    if (!dir)
+        return usage_error(cmd, usage, "--dir is required%s", "");
+    return 0;
+}
+
 /* getopt_long returned '?' (unknown option) or ':' (missing value); opterr
  * is off so the message names the command, not just the program. */
 static int bad_option(const char *cmd, const char *usage, int c, char **argv)
@@ -256,10 +267,9 @@ static int cmd_append(int argc, char **argv)
         default: return bad_option("append", APPEND_USAGE, c, argv);
         }
     }
-    if (optind < argc)
-        return usage_error("append", APPEND_USAGE, "unexpected argument '%s'", argv[optind]);
-    if (!dir)
-        return usage_error("append", APPEND_USAGE, "--dir is required%s", "");
+    int bad = check_args("append", APPEND_USAGE, argc, argv, dir);
+    if (bad)
+        return bad;
 
     appender_t a = {.compression = compression, .first = -1, .last = -1};
     int ex = open_log("append", dir, &cfg, &a.log);
@@ -478,10 +488,9 @@ static int cmd_dump(int argc, char **argv)
         default: return bad_option("dump", DUMP_USAGE, c, argv);
         }
     }
-    if (optind < argc)
-        return usage_error("dump", DUMP_USAGE, "unexpected argument '%s'", argv[optind]);
-    if (!dir)
-        return usage_error("dump", DUMP_USAGE, "--dir is required%s", "");
+    int bad = check_args("dump", DUMP_USAGE, argc, argv, dir);
+    if (bad)
+        return bad;
     sl_plog_t *log = NULL;
     int ex = open_existing_log("dump", dir, &log);
     if (ex)
@@ -571,10 +580,11 @@ static int cmd_find_time(int argc, char **argv)
         default: return bad_option("find-time", FIND_TIME_USAGE, c, argv);
         }
     }
-    if (optind < argc)
-        return usage_error("find-time", FIND_TIME_USAGE, "unexpected argument '%s'", argv[optind]);
-    if (!dir || !have_ts)
-        return usage_error("find-time", FIND_TIME_USAGE, "%s is required", !dir ? "--dir" : "--timestamp");
+    int bad = check_args("find-time", FIND_TIME_USAGE, argc, argv, dir);
+    if (bad)
+        return bad;
+    if (!have_ts)
+        return usage_error("find-time", FIND_TIME_USAGE, "%s is required", "--timestamp");
     sl_plog_t *log = NULL;
     int ex = open_existing_log("find-time", dir, &log);
     if (ex)
@@ -607,10 +617,9 @@ static int cmd_info(int argc, char **argv)
         default: return bad_option("info", INFO_USAGE, c, argv);
         }
     }
-    if (optind < argc)
-        return usage_error("info", INFO_USAGE, "unexpected argument '%s'", argv[optind]);
-    if (!dir)
-        return usage_error("info", INFO_USAGE, "--dir is required%s", "");
+    int bad = check_args("info", INFO_USAGE, argc, argv, dir);
+    if (bad)
+        return bad;
     sl_plog_t *log = NULL;
     int ex = open_existing_log("info", dir, &log);
     if (ex)

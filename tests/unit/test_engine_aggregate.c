@@ -10,25 +10,6 @@
 static const char *lines_topic[] = {"lines"};
 static const char *nums_topic[] = {"nums"};
 
-static int split(void *arg, const sl_rec_t *in, sl_emit_t *out, sl_err_t *err)
-{
-    int32_t start = 0;
-    for (int32_t i = 0; i <= in->value_len; i++) {
-        if (i < in->value_len && in->value[i] != ' ')
-            continue;
-        if (i > start) {
-            sl_rec_t w = *in;
-            w.value = in->value + start;
-            w.value_len = i - start;
-            int rc = sl_emit(out, &w);
-            if (rc)
-                return rc;
-        }
-        start = i + 1;
-    }
-    return 0;
-}
-
 /* group by the word (the value); "-" means "no key" */
 static int word_key(void *arg, const sl_rec_t *rec, sl_buf_t *key, sl_err_t *err)
 {
@@ -42,7 +23,7 @@ static void build_wordcount(et_fixture_t *f)
 {
     assert_int_equal(sl_topo_new("wc", &f->topo), 0);
     assert_int_equal(sl_topo_add_source(f->topo, "lines", lines_topic, 1, NULL), 0);
-    assert_int_equal(sl_topo_add_flat_map(f->topo, "words", "lines", split, NULL), 0);
+    assert_int_equal(sl_topo_add_flat_map(f->topo, "words", "lines", et_split, NULL), 0);
     assert_int_equal(sl_topo_add_group_by(f->topo, "by-word", "words", word_key, NULL), 0);
     assert_int_equal(sl_topo_add_count(f->topo, "count", "by-word", "word-counts"), 0);
     assert_int_equal(sl_topo_add_sink(f->topo, "out", "count", "counts"), 0);

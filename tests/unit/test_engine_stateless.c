@@ -29,26 +29,6 @@ static int not_comment(void *arg, const sl_rec_t *rec, sl_err_t *err)
     return rec->value_len > 0 && rec->value[0] != '#';
 }
 
-/* split the value on spaces, one record per non-empty word, keyed by the input key */
-static int split(void *arg, const sl_rec_t *in, sl_emit_t *out, sl_err_t *err)
-{
-    int32_t start = 0;
-    for (int32_t i = 0; i <= in->value_len; i++) {
-        if (i < in->value_len && in->value[i] != ' ')
-            continue;
-        if (i > start) {
-            sl_rec_t w = *in;
-            w.value = in->value + start;
-            w.value_len = i - start;
-            int rc = sl_emit(out, &w);
-            if (rc)
-                return rc;
-        }
-        start = i + 1;
-    }
-    return 0;
-}
-
 /* branch 0: digits first; branch 1: everything; nothing for empty values */
 static int route(void *arg, const sl_rec_t *in, sl_emit_t *out, sl_err_t *err)
 {
@@ -112,7 +92,7 @@ static void test_flat_map_emits_each_word_depth_first(void **state)
     peeked_t pk = {0};
     assert_int_equal(sl_topo_new("app", &f->topo), 0);
     assert_int_equal(sl_topo_add_source(f->topo, "src", in_topic, 1, NULL), 0);
-    assert_int_equal(sl_topo_add_flat_map(f->topo, "words", "src", split, NULL), 0);
+    assert_int_equal(sl_topo_add_flat_map(f->topo, "words", "src", et_split, NULL), 0);
     assert_int_equal(sl_topo_add_peek(f->topo, "look", "words", remember, &pk), 0);
     assert_int_equal(sl_topo_add_sink(f->topo, "out", "look", "out"), 0);
     et_build(f->topo);

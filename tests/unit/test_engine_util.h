@@ -171,4 +171,26 @@ static inline void et_pipe_num(et_fixture_t *f, const char *topic, const char *k
         fail_msg("sl_driver_pipe %s: %d %s", topic, rc, err.msg);
 }
 
+/* flat_map callback: one record per non-empty space-separated word of the
+ * value, keyed like the input. */
+static inline int et_split(void *arg, const sl_rec_t *in, sl_emit_t *out, sl_err_t *err)
+{
+    (void)arg, (void)err;
+    int32_t start = 0;
+    for (int32_t i = 0; i <= in->value_len; i++) {
+        if (i < in->value_len && in->value[i] != ' ')
+            continue;
+        if (i > start) {
+            sl_rec_t w = *in;
+            w.value = in->value + start;
+            w.value_len = i - start;
+            int rc = sl_emit(out, &w);
+            if (rc)
+                return rc;
+        }
+        start = i + 1;
+    }
+    return 0;
+}
+
 #endif
