@@ -1,7 +1,7 @@
 /* `sluice explain JOB.sl` and `sluice check JOB.sl`: compile a job file and
  * print its planned topology (sub-topologies, stores, internal topics), or
  * just check it.  Errors are `file:line:col: error: message` with the source
- * line and a caret, on stderr, and exit 1; nothing runs. */
+ * line and a caret, on stderr, and exit 2; nothing runs. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +19,8 @@ static void usage(FILE *f, const char *cmd)
             "\n"
             "%s\n"
             "Errors are printed as file:line:col: error: message, with the source line\n"
-            "and a caret.  Exit codes: 0 ok, 1 the job has errors, 2 usage error.\n"
+            "and a caret.  Exit codes: 0 ok, 1 runtime error (an unreadable file), 2 a bad\n"
+            "job file or usage error.\n"
             "The language is described in docs/dsl.md.\n",
             cmd,
             strcmp(cmd, "explain") == 0
@@ -92,7 +93,9 @@ int sl_cli_explain(int argc, char **argv)
             fwrite(diag.data, 1, diag.len, stderr);
         else
             fprintf(stderr, "%s\n", err.msg);
-        ex = SL_EXIT_ERROR;
+        /* A bad job file is a usage error (issue 6: exit 2); running out of
+         * memory while planning is a runtime error. */
+        ex = rc == SL_E_NOMEM ? SL_EXIT_ERROR : SL_EXIT_USAGE;
     } else if (job) {
         if (sl_dsl_explain(job, &out) != 0) {
             fprintf(stderr, "sluice explain: out of memory\n");

@@ -142,10 +142,10 @@ expect_exit 0 "explain pageviews" -- "$SLUICE" explain "$EX/pageviews.sl"
 expect_in "$TMP/out" "join" "explain shows the join"
 expect_exit 0 "check pageviews" -- "$SLUICE" check "$EX/pageviews.sl"; expect_in "$TMP/out" ": ok$" "check says ok"
 printf 'stream s from topic "t" format json;\ntable x = s | count;\n' > "$TMP/bad.sl"
-expect_exit 1 "explain a bad job" -- "$SLUICE" explain "$TMP/bad.sl"
+expect_exit 2 "explain a bad job" -- "$SLUICE" explain "$TMP/bad.sl"
 expect_in "$TMP/err" "bad.sl:2:15: error: " "job error as file:line:col"
 expect_in "$TMP/err" "^ *\\^$" "job error has a caret line"
-expect_exit 1 "check a bad job" -- "$SLUICE" check "$TMP/bad.sl"
+expect_exit 2 "check a bad job" -- "$SLUICE" check "$TMP/bad.sl"
 expect_exit 1 "explain a missing file" -- "$SLUICE" explain "$TMP/none.sl"
 expect_exit 2 "explain without a file" -- "$SLUICE" explain
 expect_exit 2 "explain with a flag" -- "$SLUICE" explain --verbose
