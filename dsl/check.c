@@ -29,6 +29,69 @@ static const known_t *find(const checker_t *c, const char *name)
     return NULL;
 }
 
+/* Edit distance (insert, delete, substitute, swap of neighbours), capped:
+ * names are short, so the O(n*m) table is small. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 64 || m > 64)
+        return 64;
+    size_t d[65][65];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
+/* The known candidate closest to `name`, if it is close enough to be a typo
+ * (at most a third of the name's length, at least one edit); else NULL. */
+static const char *nearest(const char *const *cands, size_t n, const char *name)
+{
+    size_t limit = strlen(name) / 3 > 0 ? strlen(name) / 3 : 1, best_d = limit + 1;
+    const char *best = NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(cands[i], name);
+        if (d < best_d) {
+            best_d = d;
+            best = cands[i];
+        }
+    }
+    return best;
+}
+
+/* " (did you mean 'x'?)" for an unknown stream or table name, or "". */
+static void name_hint(const checker_t *c, const char *name, char *buf, size_t cap)
+{
+    const char *cands[256];
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_names && n < 256; i++)
+        cands[n++] = c->names[i].name;
+    const char *best = nearest(cands, n, name);
+    if (best)
+        snprintf(buf, cap, " (did you mean '%s'?)", best);
+    else
+        buf[0] = '\0';
+}
+
+static void unknown_name(const checker_t *c, sl_pos_t pos, const char *what, const char *name)
+{
+    char hint[128];
+    name_hint(c, name, hint, sizeof hint);
+    sl_dsl_error(c->job, pos, "unknown %s '%s'%s", what, name, hint);
+}
+
 static void declare(checker_t *c, const char *name, sl_pos_t pos, const sl_stmt_t *s, bool is_table)
 {
     const known_t *k = find(c, name);
@@ -46,7 +109,15 @@ void sl_dsl_check_expr(sl_dsl_job_t *job, sl_expr_t *e, bool allow_agg)
     if (e->kind == SL_EX_CALL) {
         int fn = sl_fn_lookup(e->name);
         if (fn < 0) {
-            sl_dsl_error(job, e->pos, "unknown function '%s'", e->name);
+            const char *cands[128];
+            size_t n = 0;
+            for (const sl_fn_info_t *fi; n < 128 && (fi = sl_fn_info((int)n)) != NULL; n++)
+                cands[n] = fi->name;
+            const char *best = nearest(cands, n, e->name);
+            if (best)
+                sl_dsl_error(job, e->pos, "unknown function '%s' (did you mean '%s'?)", e->name, best);
+            else
+                sl_dsl_error(job, e->pos, "unknown function '%s'", e->name);
         } else {
             const sl_fn_info_t *fi = sl_fn_info(fn);
             e->fn = fn;
@@ -133,7 +204,7 @@ static void check_define(checker_t *c, sl_stmt_t *s)
     sl_dsl_job_t *job = c->job;
     const known_t *head = find(c, s->from);
     if (!head) {
-        sl_dsl_error(job, s->from_pos, "unknown stream or table '%s'", s->from);
+        unknown_name(c, s->from_pos, "stream or table", s->from);
         return;
     }
     s->origin = origin_of(c, s->from);
@@ -209,7 +280,7 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             for (size_t k = 0; k < st->n_items; k++) {
                 const known_t *m = find(c, st->names[k]);
                 if (!m)
-                    sl_dsl_error(job, st->name_pos[k], "unknown stream '%s'", st->names[k]);
+                    unknown_name(c, st->name_pos[k], "stream", st->names[k]);
                 else if (m->is_table)
                     sl_dsl_error(job, st->name_pos[k], "'%s' is a table; merge takes streams", st->names[k]);
             }
@@ -286,7 +357,7 @@ static void check_define(checker_t *c, sl_stmt_t *s)
         case SL_ST_JOIN: {
             const known_t *other = find(c, st->join_with);
             if (!other) {
-                sl_dsl_error(job, st->join_with_pos, "unknown stream or table '%s'", st->join_with);
+                unknown_name(c, st->join_with_pos, "stream or table", st->join_with);
                 return;
             }
             if (!other->is_table && st->within_ms < 0) {
@@ -388,7 +459,7 @@ int sl_dsl_check_job(sl_dsl_job_t *job)
             break;
         case SL_S_OUTPUT:
             if (!find(&c, s->name))
-                sl_dsl_error(job, s->name_pos, "unknown stream or table '%s'", s->name);
+                unknown_name(&c, s->name_pos, "stream or table", s->name);
             break;
         }
     }

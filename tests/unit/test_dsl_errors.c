@@ -32,6 +32,7 @@ static const bad_t cases[] = {
     {SRC "stream f = a | filter count() > 1;\n", 2, 23,
      "aggregate function 'count' is only allowed inside aggregate { ... }"},
     {SRC "stream g = a | filter frob(x);\n", 2, 23, "unknown function 'frob'"},
+    {SRC "stream g = a | filter lowr(x) = \"a\";\n", 2, 23, "unknown function 'lowr' (did you mean 'lower'?)"},
     {SRC "stream h = a | filter lower(x, y);\n", 2, 23, "function 'lower' takes 1 argument, got 2"},
     {SRC "stream h = a | filter substr(x);\n", 2, 23, "function 'substr' takes 2 to 3 arguments, got 1"},
     {SRC "stream a = a;\n", 2, 8, "duplicate name 'a' (first declared at line 1)"},
@@ -84,7 +85,7 @@ static void test_report_shows_source_line_and_caret(void **state)
                                   &diag, &err),
                      SL_E_INVAL);
     sl_buf_append(&diag, "", 1);
-    assert_string_equal((const char *)diag.data, "wc.sl:2:11: error: unknown stream or table 'lnes'\n"
+    assert_string_equal((const char *)diag.data, "wc.sl:2:11: error: unknown stream or table 'lnes' (did you mean 'lines'?)\n"
                                                  "  table c = lnes | group by value | count;\n"
                                                  "            ^\n");
     sl_buf_free(&diag);
