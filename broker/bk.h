@@ -199,6 +199,8 @@ struct sl_broker {
     bk_conn_t *conns;           /* open connections */
     int64_t next_conn_id;
     int64_t last_maintain_ms;
+    bool running;               /* sl_broker_run is serving (guarded by post_mu) */
+    pthread_t loop_thread;
 };
 
 struct bk_conn {

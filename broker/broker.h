@@ -407,4 +407,19 @@ void sl_broker_stop(sl_broker_t *b);
 /* Close connections, sync and close every log, free.  After run returned. */
 void sl_broker_close(sl_broker_t *b);
 
+/* In-process access to the broker's topics for an embedded job (the engine's
+ * runtime), from any thread: each call runs on the broker's loop thread (or
+ * directly when the loop is not running) and waits for it.  Meant for setup,
+ * not per record. */
+/* Partition count of `topic`, or SL_B_ENOTFOUND. */
+int sl_broker_topic_partitions(sl_broker_t *b, const char *topic, int32_t *n);
+/* Create a topic with the broker's default config (an existing one is fine). */
+int sl_broker_create_topic(sl_broker_t *b, const char *topic, int32_t partitions, sl_err_t *err);
+/* The broker's own log of one partition (thread-safe; valid until the topic is
+ * deleted or the broker closes), or SL_B_ENOTFOUND. */
+int sl_broker_partition_log(sl_broker_t *b, const char *topic, int32_t partition, sl_plog_t **log);
+/* After appending to a partition log directly: wake Kafka consumers waiting
+ * in a long-poll Fetch once the data is durable.  Asynchronous, any thread. */
+void sl_broker_notify_append(sl_broker_t *b, const char *topic, int32_t partition);
+
 #endif

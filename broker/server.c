@@ -465,7 +465,19 @@ int sl_broker_port(sl_broker_t *b) { return b->port; }
 int sl_broker_run(sl_broker_t *b)
 {
     sl_log(SL_INFO, "broker", "listening on %s:%d (data in %s)", b->cfg.host, b->port, b->cfg.data_dir);
-    uv_run(&b->loop, UV_RUN_DEFAULT);
+    pthread_mutex_lock(&b->post_mu);
+    b->running = true;
+    b->loop_thread = pthread_self();
+    bool stop = b->stop_requested;
+    pthread_mutex_unlock(&b->post_mu);
+    if (!stop)
+        uv_run(&b->loop, UV_RUN_DEFAULT);
+    pthread_mutex_lock(&b->post_mu);
+    b->running = false;
+    pthread_mutex_unlock(&b->post_mu);
+    /* Posts that raced with the stop (embedded callers waiting on a call)
+     * are run here, so nobody waits forever. */
+    run_posts(b);
     return 0;
 }
 

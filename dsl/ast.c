@@ -77,6 +77,19 @@ void sl_dsl_job_free(sl_dsl_job_t *job)
 
 sl_topo_t *sl_dsl_job_topo(const sl_dsl_job_t *job) { return job->topo; }
 
+size_t sl_dsl_job_source_topics(const sl_dsl_job_t *job, const char **topics, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < job->n_stmts; i++) {
+        if (job->stmts[i].kind != SL_S_SOURCE || !job->stmts[i].topic)
+            continue;
+        if (n < cap)
+            topics[n] = job->stmts[i].topic;
+        n++;
+    }
+    return n;
+}
+
 static int report(sl_dsl_job_t *job, sl_buf_t *diag, sl_err_t *err)
 {
     if (diag)

@@ -33,6 +33,7 @@
 
 #include "common/common.h"
 #include "operators/operators.h"
+#include "broker/broker.h"
 
 /* "invalid argument", ...: a static string for an SL_E_* code. */
 const char *sl_engine_strerror(int code);
@@ -332,6 +333,10 @@ typedef struct sl_rt_logs {
  * folder that an sl_broker_t of this process serves (it has the logs open).
  * Caller frees *out with sl_rt_logs_free. */
 int sl_rt_logs_embedded(const char *data_dir, sl_rt_logs_t **out, sl_err_t *err);
+/* The same over a broker of this process (sluice run): topics and logs are the
+ * broker's, so Kafka clients feed the job's inputs and read its outputs while
+ * it runs; appends wake their long-poll fetches.  The broker must outlive it. */
+int sl_rt_logs_broker(sl_broker_t *broker, sl_rt_logs_t **out, sl_err_t *err);
 void sl_rt_logs_free(sl_rt_logs_t *logs); /* NULL is a no-op */
 
 typedef struct sl_runtime sl_runtime_t;

@@ -1,7 +1,8 @@
-/* The embedded source/sink implementation of sl_rt_logs_t: topics come from the
- * broker's crash-safe registry in a data folder and partitions are the
+/* The embedded source/sink implementations of sl_rt_logs_t: topics come from
+ * the broker's crash-safe registry in a data folder and partitions are the
  * broker's own partition logs, opened on first use and shared by every task
- * (sl_plog_t is thread-safe).  Reads stop at the high watermark, so a task
+ * (sl_plog_t is thread-safe) - or, with sl_rt_logs_broker, from a running
+ * sl_broker_t of the same process, whose logs Kafka clients use meanwhile.  Reads stop at the high watermark, so a task
  * never consumes a record that a power failure could take back. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -16,12 +17,14 @@ typedef struct emb_part {
     char *topic;
     int32_t partition;
     sl_plog_t *log;
+    sl_broker_t *broker; /* set when the log is the broker's */
 } emb_part_t;
 
 typedef struct emb {
     sl_rt_logs_t vt; /* first: sl_rt_logs_free gets this pointer */
     char *dir;
-    sl_registry_t *reg;
+    sl_registry_t *reg;     /* embedded: our own registry and logs */
+    sl_broker_t *broker;    /* or: a running broker's topics and logs (not ours to close) */
     pthread_mutex_t mu; /* registry calls and the list of open partitions */
     emb_part_t *parts;
 } emb_t;
@@ -34,6 +37,10 @@ static int io_err(sl_err_t *err, int brc, const sl_err_t *e)
 static int emb_partitions(void *ctx, const char *topic, int32_t *n, sl_err_t *err)
 {
     emb_t *m = ctx;
+    if (m->broker) {
+        int brc = sl_broker_topic_partitions(m->broker, topic, n);
+        return brc == SL_B_ENOTFOUND ? SL_E_NOTFOUND : brc ? sl_err_set(err, SL_E_IO, "topic '%s'", topic) : 0;
+    }
     sl_topic_info_t info;
     sl_err_t e = {0};
     pthread_mutex_lock(&m->mu);
@@ -48,6 +55,11 @@ static int emb_partitions(void *ctx, const char *topic, int32_t *n, sl_err_t *er
 static int emb_create(void *ctx, const char *topic, int32_t partitions, sl_err_t *err)
 {
     emb_t *m = ctx;
+    if (m->broker) {
+        sl_err_t e = {0};
+        int brc = sl_broker_create_topic(m->broker, topic, partitions, &e);
+        return brc ? sl_err_set(err, SL_E_IO, "creating topic '%s': %s", topic, e.msg) : 0;
+    }
     sl_topic_info_t info;
     memset(&info, 0, sizeof info);
     if (strlen(topic) > SL_TOPIC_NAME_MAX)
@@ -69,7 +81,24 @@ static int emb_open(void *ctx, const char *topic, int32_t partition, void **part
     emb_part_t *p = m->parts;
     while (p && (p->partition != partition || strcmp(p->topic, topic)))
         p = p->next;
-    if (!p) {
+    if (!p && m->broker) {
+        sl_plog_t *log = NULL;
+        int brc = sl_broker_partition_log(m->broker, topic, partition, &log);
+        if (brc) {
+            rc = sl_err_set(err, brc == SL_B_ENOTFOUND ? SL_E_NOTFOUND : SL_E_IO, "topic '%s' has no partition %d",
+                            topic, (int)partition);
+        } else if (!(p = calloc(1, sizeof *p)) || !(p->topic = strdup(topic))) {
+            free(p);
+            p = NULL;
+            rc = sl_err_set(err, SL_E_NOMEM, "out of memory");
+        } else {
+            p->log = log;
+            p->broker = m->broker;
+            p->partition = partition;
+            p->next = m->parts;
+            m->parts = p;
+        }
+    } else if (!p) {
         sl_topic_info_t info;
         sl_log_config_t cfg;
         char dir[4600];
@@ -121,6 +150,8 @@ static int emb_append(void *part, const uint8_t *batch, size_t len, sl_err_t *er
     sl_append_info_t info;
     sl_err_t e = {0};
     int rc = sl_plog_append(p->log, batch, len, sl_now_ms(), &info, &e);
+    if (rc == 0 && p->broker)
+        sl_broker_notify_append(p->broker, p->topic, p->partition); /* wake Kafka consumers */
     return rc ? io_err(err, rc, &e) : 0;
 }
 
@@ -164,11 +195,13 @@ static void emb_destroy(void *ctx)
     while (m->parts) {
         emb_part_t *p = m->parts;
         m->parts = p->next;
-        sl_plog_close(p->log);
+        if (!p->broker)
+            sl_plog_close(p->log);
         free(p->topic);
         free(p);
     }
-    sl_registry_close(m->reg);
+    if (m->reg)
+        sl_registry_close(m->reg);
     pthread_mutex_destroy(&m->mu);
     free(m->dir);
     free(m);
@@ -191,6 +224,33 @@ int sl_rt_logs_embedded(const char *data_dir, sl_rt_logs_t **out, sl_err_t *err)
         free(m);
         return sl_err_set(err, SL_E_IO, "opening the topic registry in %s: %s", data_dir, e.msg);
     }
+    m->vt = (sl_rt_logs_t){
+        .ctx = m,
+        .partitions = emb_partitions,
+        .create_topic = emb_create,
+        .open = emb_open,
+        .read = emb_read,
+        .append = emb_append,
+        .sync = emb_sync,
+        .find_batch = emb_find,
+        .end_offset = emb_end,
+        .readable_end = emb_hw,
+        .destroy = emb_destroy,
+    };
+    *out = &m->vt;
+    return 0;
+}
+
+int sl_rt_logs_broker(sl_broker_t *broker, sl_rt_logs_t **out, sl_err_t *err)
+{
+    *out = NULL;
+    emb_t *m = calloc(1, sizeof *m);
+    if (!m || !(m->dir = strdup(""))) {
+        free(m);
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&m->mu, NULL);
+    m->broker = broker;
     m->vt = (sl_rt_logs_t){
         .ctx = m,
         .partitions = emb_partitions,

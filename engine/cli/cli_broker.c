@@ -43,7 +43,7 @@ static void usage(FILE *f)
           f);
 }
 
-static int parse_listen(const char *s, sl_broker_config_t *cfg)
+int sl_cli_parse_listen(const char *s, sl_broker_config_t *cfg)
 {
     const char *colon = strrchr(s, ':');
     if (!colon || colon == s || (size_t)(colon - s) >= sizeof cfg->host)
@@ -134,7 +134,7 @@ int sl_cli_broker(int argc, char **argv)
         }
         snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
     }
-    if (listen && parse_listen(listen, &cfg) != 0) {
+    if (listen && sl_cli_parse_listen(listen, &cfg) != 0) {
         fprintf(stderr, "sluice broker: --listen expects HOST:PORT, got '%s'\n", listen);
         return SL_EXIT_USAGE;
     }

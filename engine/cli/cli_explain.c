@@ -29,8 +29,7 @@ static void usage(FILE *f, const char *cmd)
                 : "Parse and check a job (names, types, plan rules) without planning it.");
 }
 
-/* Read the whole file into a NUL-terminated buffer (caller frees). */
-static char *read_job(const char *path)
+char *sl_cli_read_job(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -77,7 +76,7 @@ int sl_cli_explain(int argc, char **argv)
         return SL_EXIT_USAGE;
     }
     const char *path = argv[1];
-    char *src = read_job(path);
+    char *src = sl_cli_read_job(path);
     if (!src)
         return SL_EXIT_ERROR;
     sl_buf_t diag, out;

@@ -150,6 +150,11 @@ expect_exit 1 "explain a missing file" -- "$SLUICE" explain "$TMP/none.sl"
 expect_exit 2 "explain without a file" -- "$SLUICE" explain
 expect_exit 2 "explain with a flag" -- "$SLUICE" explain --verbose
 expect_exit 0 "explain --help" -- "$SLUICE" explain --help
+expect_exit 0 "run --help" -- "$SLUICE" run --help; expect_in "$TMP/out" "--threads N" "run help lists --threads"
+expect_exit 2 "run without a job" -- "$SLUICE" run
+expect_exit 2 "run bad --threads" -- "$SLUICE" run "$EX/wordcount.sl" --threads many
+expect_exit 2 "run bad flag" -- "$SLUICE" run "$EX/wordcount.sl" --frobnicate
+expect_exit 2 "run a bad job" -- "$SLUICE" run "$TMP/bad.sl" --data "$TMP/rd"
 
 if [ "$failures" -ne 0 ]; then
   echo "cli_usage: $failures check(s) failed" >&2

@@ -69,8 +69,9 @@ class Broker:
     restarts reuse that port so that clients reconnect to the same address.
     stderr goes to <tmp>/broker.stderr, appended across restarts."""
 
-    def __init__(self, sluice, workdir, settings=None):
+    def __init__(self, sluice, workdir, settings=None, command=None):
         self.sluice = sluice
+        self.command = list(command or ["broker"])  # e.g. ["run", "job.sl"]: the job's embedded broker
         self.workdir = workdir
         self.data = os.path.join(workdir, "data")
         self.log_path = os.path.join(workdir, "broker.stderr")
@@ -84,7 +85,7 @@ class Broker:
 
     def start(self):
         check(self.proc is None, "broker already running")
-        args = [self.sluice, "broker", "--data", self.data, "--listen", "127.0.0.1:%d" % self.port]
+        args = [self.sluice] + self.command + ["--data", self.data, "--listen", "127.0.0.1:%d" % self.port]
         for k, v in self.settings.items():
             args += ["--set", "%s=%s" % (k, v)]
         log = open(self.log_path, "ab")
@@ -174,10 +175,10 @@ class Context:
         self.brokers = []
         self.children = []
 
-    def broker(self, settings=None, start=True):
+    def broker(self, settings=None, start=True, command=None):
         sub = os.path.join(self.workdir, "b%d" % len(self.brokers))
         os.makedirs(sub)
-        b = Broker(self.sluice, sub, settings)
+        b = Broker(self.sluice, sub, settings, command)
         self.brokers.append(b)
         return b.start() if start else b
 
