@@ -96,4 +96,32 @@ else
   echo "(kcat is not installed: scripts/install-deps.sh installs it)"
 fi
 
+heading "10. A job: sluice run examples/wordcount.sl, fed and read with kcat"
+if command -v kcat >/dev/null; then
+  JLOG="$DATA/run.log"
+  "$SLUICE" run "$ROOT/examples/wordcount.sl" --data "$DATA/job" --listen 127.0.0.1:0 2>"$JLOG" &
+  JPID=$!
+  PORT=""
+  for _ in $(seq 1 100); do
+    PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$JLOG")
+    [ -n "$PORT" ] && grep -q "running" "$JLOG" && break
+    sleep 0.05
+  done
+  echo "\$ sluice run examples/wordcount.sl --data \$DATA/job --listen 127.0.0.1:0   # port $PORT"
+  sed -n 's/^[^ ]* [A-Z]* *//p' "$JLOG" | grep -E "^(run|broker): created" | sed 's/^/  log: /'
+  echo "\$ cut -d' ' -f2- examples/sample-lines.txt | kcat -P -t text-lines -X acks=all"
+  cut -d' ' -f2- "$ROOT/examples/sample-lines.txt" | kcat -b "127.0.0.1:$PORT" -P -t text-lines -X acks=all
+  echo "\$ kcat -C -t word-counts -e   # the latest count per word (exactly-once, committed every 100 ms)"
+  for _ in $(seq 1 60); do
+    OUT=$(kcat -b "127.0.0.1:$PORT" -C -t word-counts -e -q -f '%k %s\n' 2>/dev/null)
+    echo "$OUT" | grep -q '"word":"login"' && break
+    sleep 0.1
+  done
+  echo "$OUT" | awk '{ last[$1] = $0 } END { for (k in last) print last[k] }' |
+    sed 's/.*"count":\([0-9]*\).*/\1 &/' | sort -k1,1nr -k2 | cut -d' ' -f2- | head -8
+  echo "  ... (the most frequent words first)"
+  kill -TERM "$JPID"
+  wait "$JPID" || true
+fi
+
 printf '\nDemo done; removing %s\n' "$DATA"
