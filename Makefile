@@ -1,7 +1,7 @@
 # Thin wrapper over CMake.  `make` builds build/sluice; `make test` builds and
 # runs every test (normal build, then the unit tests again under ASan+UBSan);
 # `make demo` runs the demo; `make bench` runs the benchmarks; `make fuzz`
-# fuzzes the broker's request decoder for $(FUZZ_SECONDS) seconds.
+# fuzzes the broker's request decoder, then the DSL, each for $(FUZZ_SECONDS) seconds.
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 BUILD_FUZZ ?= build-fuzz
@@ -39,16 +39,19 @@ bench:
 	@scripts/bench.sh $(BUILD)
 
 # clang + libFuzzer, everything instrumented (ASan+UBSan).  New inputs go to
-# $(BUILD_FUZZ)/corpus (the committed fuzz/corpus/request is only read), crashes
-# to $(BUILD_FUZZ)/artifacts.  fuzz/README.md says how to add findings.
+# $(BUILD_FUZZ)/corpus and corpus-dsl (the committed fuzz/corpus/* are only
+# read), crashes to $(BUILD_FUZZ)/artifacts and artifacts-dsl.  fuzz/README.md
+# says how to add findings.
 fuzz:
 	@scripts/install-deps.sh fuzz
 	@cmake -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DSL_WERROR=ON -DSL_FUZZ=ON >/dev/null
-	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_request
-	@mkdir -p $(BUILD_FUZZ)/corpus $(BUILD_FUZZ)/artifacts
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_request fuzz_dsl
+	@mkdir -p $(BUILD_FUZZ)/corpus $(BUILD_FUZZ)/artifacts $(BUILD_FUZZ)/corpus-dsl $(BUILD_FUZZ)/artifacts-dsl
 	$(BUILD_FUZZ)/fuzz/fuzz_request -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 \
 	  -print_final_stats=1 -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(BUILD_FUZZ)/corpus fuzz/corpus/request
+	$(BUILD_FUZZ)/fuzz/fuzz_dsl -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 \
+	  -print_final_stats=1 -artifact_prefix=$(BUILD_FUZZ)/artifacts-dsl/ $(BUILD_FUZZ)/corpus-dsl fuzz/corpus/dsl
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

@@ -184,8 +184,10 @@ static sl_tok_t lex_number(sl_lexer_t *lx, sl_tok_t t)
     }
     char tmp[64];
     size_t n = p - lx->pos;
-    if (n >= sizeof tmp)
+    if (n >= sizeof tmp) {
+        lx->pos = p; /* consume it: the parser asks again after an error */
         return error_at(lx, t, t.off, "number too long%s", "");
+    }
     memcpy(tmp, lx->src + lx->pos, n);
     tmp[n] = 0;
     t.text = lx->src + lx->pos;

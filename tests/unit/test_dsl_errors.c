@@ -32,6 +32,9 @@ static const bad_t cases[] = {
     {SRC "stream f = a | filter count() > 1;\n", 2, 23,
      "aggregate function 'count' is only allowed inside aggregate { ... }"},
     {SRC "stream g = a | filter frob(x);\n", 2, 23, "unknown function 'frob'"},
+    /* fuzz finding: the lexer used to return this error without consuming the number (endless loop) */
+    {SRC "stream b = a | filter x > 1111111111111111111111111111111111111111111111111111111111111111111111;\n", 2, 27,
+     "number too long"},
     {SRC "stream g = a | filter lowr(x) = \"a\";\n", 2, 23, "unknown function 'lowr' (did you mean 'lower'?)"},
     {SRC "stream h = a | filter lower(x, y);\n", 2, 23, "function 'lower' takes 1 argument, got 2"},
     {SRC "stream h = a | filter substr(x);\n", 2, 23, "function 'substr' takes 2 to 3 arguments, got 1"},

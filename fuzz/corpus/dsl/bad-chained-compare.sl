@@ -1,0 +1,2 @@
+stream a from topic "a";
+stream b = a | filter a < b < c;

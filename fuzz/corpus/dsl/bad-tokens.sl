@@ -1,0 +1,1 @@
+@@ ;; stream 123 = | | | ; output ; table t = t.t.t[ ;

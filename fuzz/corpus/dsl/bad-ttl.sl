@@ -1,0 +1,2 @@
+stream a from topic "a";
+table t = a | group by x | count | ttl 1 hour;

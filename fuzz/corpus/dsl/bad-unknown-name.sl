@@ -1,0 +1,1 @@
+table c = lnes | group by value | count;

@@ -1,0 +1,2 @@
+stream lines from topic "text-lines" format string;
+output lines to topic "out";

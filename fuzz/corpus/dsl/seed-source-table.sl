@@ -1,0 +1,2 @@
+table users from topic "users" format json;
+output users to topic "users-copy";
