@@ -14,6 +14,8 @@
 #include "dsl/dsl.h"
 #include "engine/cli/cli.h"
 #include "engine/engine.h"
+#include "engine/http.h"
+#include "engine/obs.h"
 
 static sl_broker_t *g_broker;   /* for the signal handler only */
 static sl_runtime_t *g_runtime;
@@ -42,6 +44,8 @@ static void usage(FILE *f)
           "  -l, --listen HOST:PORT  Kafka listener (127.0.0.1:9092; port 0: any free port)\n"
           "  -t, --threads N         worker threads (default: cores)\n"
           "  -s, --set KEY=VALUE     a broker setting, as for sluice broker (repeatable)\n"
+          "      --http HOST:PORT    serve state queries, /metrics and /v1/status over HTTP (off by\n"
+          "                          default; port 0: any free port; docs/http.md)\n"
           "  -h, --help              this help\n"
           "\n"
           "Errors in the job are printed as file:line:col: error: message (exit 2).\n",
@@ -59,11 +63,11 @@ int sl_cli_run(int argc, char **argv)
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},  {"listen", required_argument, NULL, 'l'},
         {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"http", required_argument, NULL, 'H'},    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     sl_broker_config_t cfg;
     sl_broker_config_default(&cfg);
-    const char *data = NULL, *listen = NULL;
+    const char *data = NULL, *listen = NULL, *http = NULL;
     int threads = 0, c;
     char *sets[64];
     int nsets = 0;
@@ -90,6 +94,7 @@ int sl_cli_run(int argc, char **argv)
             }
             sets[nsets++] = optarg;
             break;
+        case 'H': http = optarg; break;
         case 'h': usage(stdout); return SL_EXIT_OK;
         default:
             fprintf(stderr, "sluice run: %s '%s'\n\n", c == ':' ? "missing value for option" : "unknown option",
@@ -121,6 +126,11 @@ int sl_cli_run(int argc, char **argv)
         snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
     if (listen && sl_cli_parse_listen(listen, &cfg) != 0) {
         fprintf(stderr, "sluice run: --listen expects HOST:PORT, got '%s'\n", listen);
+        return SL_EXIT_USAGE;
+    }
+    sl_broker_config_t http_addr; /* only host and port are used */
+    if (http && sl_cli_parse_listen(http, &http_addr) != 0) {
+        fprintf(stderr, "sluice run: --http expects HOST:PORT, got '%s'\n", http);
         return SL_EXIT_USAGE;
     }
 
@@ -194,10 +204,15 @@ int sl_cli_run(int argc, char **argv)
             sl_log(SL_INFO, "run", "%s running (Kafka clients: %s:%d); SIGINT or SIGTERM stops it", path, cfg.host,
                    sl_broker_port(b));
             g_runtime = rt;
-            if (sl_runtime_run(rt, &err) != 0) {
+            sl_obs_t *obs = NULL;
+            sl_http_t *hs = NULL;
+            if (http && sl_cli_http_start(&http_addr, b, path, rt, sl_dsl_job_topo(job), &obs, &hs) != 0)
+                ex = SL_EXIT_ERROR;
+            if (ex == SL_EXIT_OK && sl_runtime_run(rt, &err) != 0) {
                 fprintf(stderr, "sluice run: %s\n", err.msg);
                 ex = SL_EXIT_ERROR;
             }
+            sl_cli_http_stop(obs, hs);
             g_runtime = NULL;
             sl_runtime_close(rt);
         } else {
