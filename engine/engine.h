@@ -403,6 +403,8 @@ typedef struct sl_rt_table {
     const char *node;      /* the topology node that owns the store */
     sl_store_kind_t kind;
     int32_t partitions;    /* tasks holding a partition of the table */
+    bool raw_values;       /* a table source: values are the records' bytes as produced (JSON text,
+                            * strings); otherwise msgpack (aggregations) */
 } sl_rt_table_t;
 
 /* Number of tables; table i (0 or SL_E_NOTFOUND past the end). */

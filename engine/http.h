@@ -79,7 +79,7 @@ int http_tables_scan(const http_table_t *t, const http_query_t *q, sl_buf_t *bod
 /* Append one row of a table as JSON: {"key":..,"value":..}, with "start"
  * and "end" for windows (end = start + window_size) and sessions; with_key
  * false leaves "key" out. */
-int http_row_json(sl_buf_t *out, sl_store_kind_t kind, const sl_entry_t *e, int64_t window_size, sl_codec_t *codec,
+int http_row_json(sl_buf_t *out, const sl_rt_table_t *t, const sl_entry_t *e, int64_t window_size, sl_codec_t *codec,
                   bool with_key);
 
 /* The window size recorded for a window store (0 when none). */
@@ -96,9 +96,11 @@ int http_json_str(sl_buf_t *out, const void *p, size_t n);
  * infinities as null.  hide_internal: members of the top-level map whose name
  * starts with '$' (the DSL's hidden aggregation state) are left out. */
 int http_json_msgpack(sl_buf_t *out, const msgpack_object *o, bool hide_internal);
-/* Append a stored value (msgpack bytes) as JSON; bytes that are not one
- * msgpack object are rendered as a string.  codec: one per thread. */
-int http_json_value(sl_buf_t *out, sl_codec_t *codec, const uint8_t *p, size_t n);
+/* Append a stored value as JSON.  raw false: msgpack (bytes that are not one
+ * msgpack object are rendered as a string); raw true: a record's bytes
+ * (a table source), embedded as they are when they are JSON text, else as a
+ * string.  codec: one per thread. */
+int http_json_value(sl_buf_t *out, sl_codec_t *codec, bool raw, const uint8_t *p, size_t n);
 /* Append printf-formatted text. */
 int http_json_fmt(sl_buf_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -8,7 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "engine/http.h"
+
+static int dump_to_buf(const char *p, size_t n, void *arg)
+{
+    return sl_buf_append(arg, p, n);
+}
 
 int http_json_fmt(sl_buf_t *out, const char *fmt, ...)
 {
@@ -184,8 +191,16 @@ int http_json_msgpack(sl_buf_t *out, const msgpack_object *o, bool hide_internal
     return json_obj(out, o, hide_internal, 0);
 }
 
-int http_json_value(sl_buf_t *out, sl_codec_t *codec, const uint8_t *p, size_t n)
+int http_json_value(sl_buf_t *out, sl_codec_t *codec, bool raw, const uint8_t *p, size_t n)
 {
+    if (raw) {
+        json_t *j = n ? json_loadb((const char *)p, n, JSON_DECODE_ANY, NULL) : NULL;
+        if (!j)
+            return http_json_str(out, p, n);
+        int rc = json_dump_callback(j, dump_to_buf, out, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_decref(j);
+        return rc;
+    }
     msgpack_object o;
     if (sl_codec_decode(codec, p, n, &o) != 0)
         return http_json_str(out, p, n);

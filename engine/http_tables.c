@@ -166,9 +166,10 @@ static int check_params(const http_query_t *q, const char *const *allowed, size_
     return http_error(body, 400, "unknown or malformed parameter '%s'", bad);
 }
 
-int http_row_json(sl_buf_t *out, sl_store_kind_t kind, const sl_entry_t *e, int64_t window_size, sl_codec_t *codec,
-                    bool with_key)
+int http_row_json(sl_buf_t *out, const sl_rt_table_t *t, const sl_entry_t *e, int64_t window_size, sl_codec_t *codec,
+                  bool with_key)
 {
+    sl_store_kind_t kind = t->kind;
     if (sl_buf_append(out, "{", 1))
         return -1;
     if (with_key && (sl_buf_append(out, "\"key\":", 6) || http_json_str(out, e->key, e->key_len) ||
@@ -179,7 +180,7 @@ int http_row_json(sl_buf_t *out, sl_store_kind_t kind, const sl_entry_t *e, int6
         if (http_json_fmt(out, "\"start\":%lld,\"end\":%lld,", (long long)e->start, (long long)end))
             return -1;
     }
-    return sl_buf_append(out, "\"value\":", 8) || http_json_value(out, codec, e->val, e->val_len) ||
+    return sl_buf_append(out, "\"value\":", 8) || http_json_value(out, codec, t->raw_values, e->val, e->val_len) ||
            sl_buf_append(out, "}", 1);
 }
 
@@ -300,7 +301,7 @@ static int get_in_partition(const http_table_t *t, const parts_t *ps, int32_t p,
             return 0;
         if (rc)
             return rc;
-        return http_json_value(rows, codec, v, vl) ? SL_S_ENOMEM : 1;
+        return http_json_value(rows, codec, t->info.raw_values, v, vl) ? SL_S_ENOMEM : 1;
     }
     sl_iter_t *it = NULL;
     int rc = t->info.kind == SL_STORE_WINDOW
@@ -311,7 +312,7 @@ static int get_in_partition(const http_table_t *t, const parts_t *ps, int32_t p,
     int found = 0;
     sl_entry_t e;
     while ((rc = sl_iter_next(it, &e)) == 1) {
-        if ((found && sl_buf_append(rows, ",", 1)) || http_row_json(rows, t->info.kind, &e, wsize, codec, false)) {
+        if ((found && sl_buf_append(rows, ",", 1)) || http_row_json(rows, &t->info, &e, wsize, codec, false)) {
             rc = SL_S_ENOMEM;
             break;
         }
@@ -577,7 +578,7 @@ int http_tables_scan(const http_table_t *t, const http_query_t *q, sl_buf_t *bod
             break;
         }
         const sl_entry_t *e = &cur[best].e;
-        rc = (rows && sl_buf_append(body, ",", 1)) || http_row_json(body, sc.kind, e, d.window_size_ms, codec, true);
+        rc = (rows && sl_buf_append(body, ",", 1)) || http_row_json(body, &t->info, e, d.window_size_ms, codec, true);
         rows++;
         sl_buf_reset(&last);
         rc = rc || sl_buf_append(&last, e->key, e->key_len);

@@ -46,6 +46,7 @@ struct http_watch {
     wmap_t *maps;
     uint32_t scan_gen;
     int64_t window_size;
+    sl_rt_table_t info;   /* kind and value encoding; name not used (the table may go) */
     sl_codec_t *codec;
     sl_buf_t sending, pending, row;
     bool in_flight, closed, finished, ending;
@@ -184,7 +185,7 @@ static int see_entry(http_watch_t *w, wmap_t *m, sl_store_kind_t kind, const sl_
     if (!changed || !emit)
         return 0;
     sl_buf_reset(&w->row);
-    if (http_row_json(&w->row, kind, e, w->window_size, w->codec, true))
+    if (http_row_json(&w->row, &w->info, e, w->window_size, w->codec, true))
         return -1;
     return queue_event(w, "change", w->row.data, w->row.len);
 }
@@ -380,6 +381,7 @@ int http_watch_start(sl_http_t *h, h2o_req_t *req, const http_table_t *t, const 
     if (!status && w->key.len > SL_STORE_MAX_KEY)
         status = http_error(body, 400, "key longer than %d bytes", SL_STORE_MAX_KEY);
     w->n_parts = t->info.partitions;
+    w->info = t->info;
     if (!status && (w->n_parts <= 0 || !(w->seq = calloc((size_t)w->n_parts, sizeof *w->seq)) ||
                     !(w->maps = calloc((size_t)w->n_parts, sizeof *w->maps)) || sl_codec_new(&w->codec)))
         status = http_error(body, 500, "out of memory");

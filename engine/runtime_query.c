@@ -49,6 +49,7 @@ int sl_runtime_table(const sl_runtime_t *rt, size_t i, sl_rt_table_t *out)
     out->node = n->name;
     out->partitions = 0;
     out->kind = SL_STORE_KV;
+    out->raw_values = n->spec.kind == SL_OP_TABLE;
     for (size_t k = 0; k < rt->n_tasks; k++)
         out->partitions += rt->tasks[k].sub == n->sub;
     rt_task_t *t0 = task_for(rt, n->sub, 0);

@@ -222,7 +222,8 @@ int sl_cli_query(int argc, char **argv)
             char *end;
             limit = strtol(optarg, &end, 10);
             if (*end || end == optarg || limit < 1 || limit > 1000000000) {
-                fprintf(stderr, "sluice query: --limit expects a positive number, got '%s'\n", optarg);
+                fprintf(stderr, "sluice query: --limit expects a positive number, got '%s'\n\n", optarg);
+                usage(stderr);
                 return SL_EXIT_USAGE;
             }
             break;
