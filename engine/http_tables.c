@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "engine/http.h"
 
 #define DEFAULT_LIMIT 100
@@ -187,7 +189,9 @@ int http_row_json(sl_buf_t *out, const sl_rt_table_t *t, const sl_entry_t *e, in
 /* ---- GET /v1/tables ------------------------------------------------------------------------------ */
 
 /* Names of the top-level members of the first committed value, when it is a
- * map: what the DSL's aggregate { a: ..., b: ... } stores. */
+ * map (what the DSL's aggregate { a: ..., b: ... } stores) or, for a table
+ * source, a JSON object: [] for other values, null for an empty table.  One
+ * sample, so "where known": records of one topic may differ in shape. */
 static int value_fields(const http_table_t *t, const parts_t *ps, sl_codec_t *codec, sl_buf_t *out)
 {
     int rc = sl_buf_append(out, "null", 4);
@@ -203,7 +207,19 @@ static int value_fields(const http_table_t *t, const parts_t *ps, sl_codec_t *co
         msgpack_object o;
         if (sl_iter_next(it, &e) == 1) {
             out->len -= 4; /* the "null" */
-            if (sl_codec_decode(codec, e.val, e.val_len, &o) == 0 && o.type == MSGPACK_OBJECT_MAP) {
+            json_t *j = t->info.raw_values ? json_loadb((const char *)e.val, e.val_len, 0, NULL) : NULL;
+            if (json_is_object(j)) {
+                rc = sl_buf_append(out, "[", 1);
+                const char *name;
+                json_t *v;
+                bool first = true;
+                json_object_foreach(j, name, v) {
+                    rc = rc || (!first && sl_buf_append(out, ",", 1)) || http_json_str(out, name, strlen(name));
+                    first = false;
+                }
+                rc = rc || sl_buf_append(out, "]", 1);
+            } else if (!t->info.raw_values && sl_codec_decode(codec, e.val, e.val_len, &o) == 0 &&
+                       o.type == MSGPACK_OBJECT_MAP) {
                 rc = sl_buf_append(out, "[", 1);
                 bool first = true;
                 for (uint32_t i = 0; i < o.via.map.size && rc == 0; i++) {
@@ -217,6 +233,7 @@ static int value_fields(const http_table_t *t, const parts_t *ps, sl_codec_t *co
             } else {
                 rc = sl_buf_append(out, "[]", 2);
             }
+            json_decref(j);
             sl_iter_close(it);
             return rc;
         }

@@ -246,6 +246,10 @@ def test_windowed_table(ctx):
     check_eq(t["value_fields"], ["views", "last_page", "max_ts"], "value fields of views")
     _, _, body = get(b, "/v1/tables/users/keys/alice")
     check_eq(body["value"], {"name": "Alice", "region": "eu"}, "a table source's JSON value")
+    _, _, body = get(b, "/v1/tables")
+    users_t = {x["name"]: x for x in body["tables"]}["users"]
+    check_eq((users_t["kind"], users_t["count"], sorted(users_t["value_fields"])), ("kv", 4, ["name", "region"]),
+             "the users table source in the listing")
 
     _, _, body = get(b, "/v1/tables/views/keys/eu")
     want_eu = sorted((s, s + 60000, n) for (r, s), n in windows.items() if r == "eu")
