@@ -94,10 +94,10 @@ static void lru_push_front(cache_t *c, centry_t *e)
 
 centry_t *cache_find(cache_t *c, const uint8_t *key, size_t klen)
 {
-    centry_t *l = c->last;
-    if (l && l->klen == klen && memcmp(ce_key(l), key, klen) == 0)
-        return l; /* referenced already */
     uint32_t h = hash_key(key, klen);
+    centry_t *l = c->last;
+    if (l && l->hash == h && l->klen == klen && memcmp(ce_key(l), key, klen) == 0)
+        return l; /* referenced already */
     for (centry_t *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext) {
         if (e->hash == h && e->klen == klen && memcmp(ce_key(e), key, klen) == 0) {
             e->flags |= CE_REF;
