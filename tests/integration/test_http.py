@@ -288,6 +288,34 @@ def test_windowed_table(ctx):
     b.stop()
 
 
+def test_session_table(ctx):
+    """examples/sessions.sl: sessions of activity per user (gap 5 minutes)."""
+    b = start_job(ctx, "sessions.sl")
+    ev = [("alice", T0), ("bob", T0 + 30000), ("alice", T0 + 60000), ("alice", T0 + 200000),
+          ("carol", T0 + 250000), ("carol", T0 + 260000)]
+    produce(b, "activity", ["%s\t%s" % (u, json.dumps({"user": u, "action": "x", "ts": ts})) for u, ts in ev],
+            keyed=True)
+    # Within the retention (gap - 1 ms behind stream time), every session stays.
+    want = {("alice", T0, T0 + 200000, 3), ("bob", T0 + 30000, T0 + 30000, 1), ("carol", T0 + 250000, T0 + 260000, 2)}
+
+    def listed():
+        _, _, body = get(b, "/v1/tables")
+        t = {x["name"]: x for x in body["tables"]}.get("sessions")
+        return t if t and t["count"] == len(want) else None
+    t = wait_for(listed, WAIT_S, "the sessions table to hold three sessions", interval_s=0.1)
+    check_eq(t["kind"], "session", "kind")
+    _, _, body = get(b, "/v1/tables/sessions/keys/alice")
+    check_eq([(x["start"], x["end"], x["value"]) for x in body["sessions"]], [(T0, T0 + 200000, 3)],
+             "alice's session")
+    _, _, body = get(b, "/v1/tables/sessions/keys/alice?from=%d&to=%d" % (T0 + 100000, T0 + 100001))
+    check_eq(len(body["sessions"]), 1, "alice's session overlaps [T0+100 s, T0+100.001 s]")
+    get(b, "/v1/tables/sessions/keys/alice?from=%d" % (T0 + 200001), expect=404)
+    rows, _ = scan_all(b, "sessions", {}, 1)
+    check_eq([(r["key"], r["start"], r["end"], r["value"]) for r in rows], sorted(want, key=lambda x: (x[2], x[0])),
+             "every session by end, over pages of one")
+    b.stop()
+
+
 def read_events(resp, n, timeout_s):
     """n JSON lines from a watch response (format=lines), on a thread with a deadline."""
     out = []
@@ -338,8 +366,29 @@ def test_watch(ctx):
     check_eq((ev["event"], ev["key"], ev["value"]), ("change", "bob", 2), "sluice query --watch: the change")
     p.terminate()
     check_eq(p.wait(10), 0, "sluice query --watch exits 0 on SIGTERM")
+    # Deletions: bob's count cannot go down, but a watch sees what a commit
+    # removed.  Not in word_counts; tested on a table source below.
     key_watch.close()
     table_watch.close()
+    b.stop()
+
+
+def test_watch_reports_deletes_of_a_table_source(ctx):
+    b = start_job(ctx, "pageviews.sl")
+    produce(b, "users", open(os.path.join(EXAMPLES, "pageviews", "input-users.jsonl")).read().splitlines(),
+            keyed=True)
+    wait_for(lambda: get(b, "/v1/tables/users/keys/dave", expect=None)[0] == 200, WAIT_S, "dave in users")
+    w = urllib.request.urlopen(b.url + "/v1/tables/users/watch?format=lines", timeout=10)
+    check_eq(read_events(w, 1, 5)[0]["event"], "start", "start")
+    # A null value deletes the key of a table (kcat -Z: an empty value is NULL).
+    run(["kcat", "-b", b.bootstrap, "-P", "-t", "users", "-K", "\t", "-Z"],
+        input=b"dave\t\nerin\t{\"name\":\"Erin\",\"region\":\"eu\"}\n", what="kcat -P users")
+    got = read_events(w, 2, WAIT_S)
+    check_eq(sorted(got, key=lambda e: e["event"]),
+             [{"event": "change", "key": "erin", "value": {"name": "Erin", "region": "eu"}},
+              {"event": "delete", "key": "dave"}], "a delete and an insert")
+    get(b, "/v1/tables/users/keys/dave", expect=404)
+    w.close()
     b.stop()
 
 
@@ -408,6 +457,31 @@ def test_query_cli_usage(ctx):
     check(b"unknown table" in r.stderr, "the server's error is printed: %r" % r.stderr)
     r = rc_of(["run", os.path.join(EXAMPLES, "wordcount.sl"), "--http", "nocolon"])
     check_eq(r.returncode, 2, "sluice run --http without a port")
+    # The HTTP port is taken: the job does not start (exit 1).
+    r = rc_of(["run", os.path.join(EXAMPLES, "wordcount.sl"), "--data", ctx.path("d2"), "--listen", "127.0.0.1:0",
+               "--http", b.http])
+    check_eq(r.returncode, 1, "sluice run --http on a port in use")
+    check(b"cannot listen" in r.stderr, "says why: %r" % r.stderr[-300:])
+    # On a terminal: an aligned table with a row count.
+    produce(b, "text-lines", ["alpha beta", "beta"])
+    wait_counts(b, "word_counts", {"alpha": 1, "beta": 2})
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(sl, [sl, "query", "word_counts", "--http", b.http])
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    check_eq(os.waitstatus_to_exitcode(status), 0, "sluice query on a terminal")
+    lines = out.decode().replace("\r", "").splitlines()
+    check_eq(lines, ["key    value", "alpha  1", "beta   2", "(2 rows)"], "the table on a terminal")
     b.stop()
 
 
@@ -415,7 +489,9 @@ CASES = [
     test_tables_get_and_errors,
     test_range_prefix_reverse_pagination,
     test_windowed_table,
+    test_session_table,
     test_watch,
+    test_watch_reports_deletes_of_a_table_source,
     test_queries_during_heavy_processing_see_committed_values,
     test_query_cli_usage,
 ]
