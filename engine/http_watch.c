@@ -16,6 +16,9 @@
 #include "engine/http_server.h"
 
 #define KEEPALIVE_MS 15000
+/* A whole-table watch keeps ~80 bytes per entry and rescans a partition per
+ * commit on the server's thread: past this size, watch keys instead. */
+#define WATCH_MAX_ENTRIES 250000
 
 /* One thing a watch covers: a key (and window start, session bounds). */
 typedef struct witem {
@@ -386,6 +389,7 @@ int http_watch_start(sl_http_t *h, h2o_req_t *req, const http_table_t *t, const 
                     !(w->maps = calloc((size_t)w->n_parts, sizeof *w->maps)) || sl_codec_new(&w->codec)))
         status = http_error(body, 500, "out of memory");
     /* The baseline: what is committed now; changes after it are streamed. */
+    uint64_t entries = 0;
     for (int32_t p = 0; !status && p < w->n_parts; p++) {
         sl_env_t *env;
         sl_store_t *s;
@@ -396,6 +400,13 @@ int http_watch_start(sl_http_t *h, h2o_req_t *req, const http_table_t *t, const 
         }
         if (p == 0 && t->info.kind == SL_STORE_WINDOW)
             w->window_size = http_window_size(env, snap, s);
+        uint64_t n = 0;
+        if (!w->has_key && sl_store_entries(s, snap, &n) == 0 && (entries += n) > WATCH_MAX_ENTRIES) {
+            status = http_error(body, 400, "table '%s' has more than %d entries: watch single keys (?key=K)",
+                                t->info.name, WATCH_MAX_ENTRIES);
+            sl_snap_end(snap);
+            break;
+        }
         w->seq[p] = sl_snap_seq(snap);
         if (scan_partition(w, s, snap, t->info.kind, p, false) != 0)
             status = http_error(body, 500, "table '%s': reading partition %d failed", t->info.name, (int)p);
