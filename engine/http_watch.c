@@ -19,6 +19,9 @@
 /* A whole-table watch keeps ~80 bytes per entry and rescans a partition per
  * commit on the server's thread: past this size, watch keys instead. */
 #define WATCH_MAX_ENTRIES 250000
+/* Events waiting for a client that reads slower than the table changes: past
+ * this, the stream ends (with an error event) rather than grow without bound. */
+#define WATCH_MAX_PENDING (8u << 20)
 
 /* One thing a watch covers: a key (and window start, session bounds). */
 typedef struct witem {
@@ -325,7 +328,18 @@ void http_watch_poll(sl_http_t *h)
         pw = &w->next;
         if (w->finished || w->ending)
             continue;
-        if (watch_poll_one(w)) {
+        bool gone = watch_poll_one(w) != 0;
+        if (!gone && w->pending.len > WATCH_MAX_PENDING) {
+            static const char slow[] = "{\"error\":\"the client reads slower than the table changes\"}";
+            sl_buf_reset(&w->pending);
+            queue_event(w, "end", (const uint8_t *)slow, sizeof slow - 1);
+            if (!w->in_flight)
+                send_now(w, true);
+            else
+                w->ending = true;
+            continue;
+        }
+        if (gone) {
             queue_event(w, "end", (const uint8_t *)"{}", 2);
             if (!w->in_flight)
                 send_now(w, true);
