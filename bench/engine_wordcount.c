@@ -314,7 +314,7 @@ int main(int argc, char **argv)
            o.keyed ? "x 5 keyed records" : "lines", words, o.partitions, st.threads, o.no_sync ? "off" : "on",
            o.passes);
     printf("  runtime  (exactly-once, %s, LMDB): %8.3f s  %10.0f words/s  (%llu commits)\n",
-           o.keyed ? "no repartition  " : "repartition topic", best_job, (double)words / best_job,
+           o.keyed ? "no repartition      " : "repartition, in memory", best_job, (double)words / best_job,
            (unsigned long long)st.commits);
     printf("  baseline (one thread, hash table in memory)      : %8.3f s  %10.0f words/s\n", best_base,
            (double)words / best_base);

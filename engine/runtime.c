@@ -319,6 +319,7 @@ static int make_workers(sl_runtime_t *rt, sl_err_t *err)
     }
     for (size_t i = 0; i < rt->n_tasks; i++) {
         rt_worker_t *w = &rt->workers[i % (size_t)n];
+        rt->tasks[i].worker = (int)(i % (size_t)n);
         w->tasks[w->n_tasks++] = &rt->tasks[i];
     }
     return 0;
@@ -377,7 +378,7 @@ int sl_runtime_new(const sl_topo_t *t, const sl_runtime_opts_t *opts, sl_runtime
         for (int32_t p = 0; p < parts[s] && !rc; p++)
             rc = rt_task_open(rt, &rt->tasks[rt->n_tasks++], s, p, err);
     free(parts);
-    if (rc || (rc = make_workers(rt, err)) != 0)
+    if (rc || (rc = make_workers(rt, err)) != 0 || (rc = rt_link_hand_offs(rt, err)) != 0)
         goto fail;
     *out = rt;
     return 0;
