@@ -394,4 +394,32 @@ void sl_runtime_stats(sl_runtime_t *rt, sl_runtime_stats_t *out);
 /* Stop if running, free everything.  NULL is a no-op. */
 void sl_runtime_close(sl_runtime_t *rt);
 
+/* ---- queries over a running runtime (engine/runtime_query.c) -------------------------------------
+ * The runtime's queryable tables, for a query server on another thread: the
+ * stores of the topology's table sources and aggregations (the buffers of
+ * stream-stream joins are not tables).  A table is partitioned like its
+ * sub-topology: partition p is store "<name>:<p>" in the LMDB environment of
+ * task (sub, p).  Every function here is thread-safe from sl_runtime_new until
+ * sl_runtime_close and never blocks the workers; read the stores only through
+ * snapshots (sl_snap_begin on the environment returned), which show committed
+ * state only. */
+typedef struct sl_rt_table {
+    const char *name;      /* the store name (a DSL job: the table's name); valid until sl_runtime_close */
+    const char *node;      /* the topology node that owns the store */
+    sl_store_kind_t kind;
+    int32_t partitions;    /* tasks holding a partition of the table */
+    bool raw_values;       /* a table source: values are the records' bytes as produced (JSON text,
+                            * strings); otherwise msgpack (aggregations) */
+} sl_rt_table_t;
+
+/* Number of tables; table i (0 or SL_E_NOTFOUND past the end). */
+size_t sl_runtime_table_count(const sl_runtime_t *rt);
+int sl_runtime_table(const sl_runtime_t *rt, size_t i, sl_rt_table_t *out);
+/* Index of the table called `name`, or SL_E_NOTFOUND. */
+int sl_runtime_table_find(const sl_runtime_t *rt, const char *name);
+/* Partition `partition` of table i: the task's environment (for snapshots)
+ * and the store handle, both owned by the runtime.  SL_E_NOTFOUND when there
+ * is no such table or partition. */
+int sl_runtime_table_part(sl_runtime_t *rt, size_t i, int32_t partition, sl_env_t **env, sl_store_t **store);
+
 #endif

@@ -14,6 +14,8 @@
 #include "dsl/dsl.h"
 #include "engine/cli/cli.h"
 #include "engine/engine.h"
+#include "engine/http.h"
+#include "engine/obs.h"
 
 static sl_broker_t *g_broker;   /* for the signal handler only */
 static sl_runtime_t *g_runtime;
@@ -46,6 +48,8 @@ static void usage(FILE *f)
           "                          outer-join results come out when input stops (default\n"
           "                          30000; 0: stream time moves with records only)\n"
           "  -s, --set KEY=VALUE     a broker setting, as for sluice broker (repeatable)\n"
+          "      --http HOST:PORT    serve state queries, /metrics and /v1/status over HTTP (off by\n"
+          "                          default; port 0: any free port; docs/http.md)\n"
           "  -h, --help              this help\n"
           "\n"
           "Errors in the job are printed as file:line:col: error: message (exit 2).\n",
@@ -63,12 +67,12 @@ int sl_cli_run(int argc, char **argv)
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},  {"listen", required_argument, NULL, 'l'},
         {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 's'},
-        {"idle-timeout", required_argument, NULL, 'I'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"idle-timeout", required_argument, NULL, 'I'}, {"http", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
     };
     sl_broker_config_t cfg;
     sl_broker_config_default(&cfg);
-    const char *data = NULL, *listen = NULL;
+    const char *data = NULL, *listen = NULL, *http = NULL;
     int threads = 0, c;
     int64_t idle_ms = 30000;
     char *sets[64];
@@ -106,6 +110,7 @@ int sl_cli_run(int argc, char **argv)
             }
             sets[nsets++] = optarg;
             break;
+        case 'H': http = optarg; break;
         case 'h': usage(stdout); return SL_EXIT_OK;
         default:
             fprintf(stderr, "sluice run: %s '%s'\n\n", c == ':' ? "missing value for option" : "unknown option",
@@ -137,6 +142,11 @@ int sl_cli_run(int argc, char **argv)
         snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", data);
     if (listen && sl_cli_parse_listen(listen, &cfg) != 0) {
         fprintf(stderr, "sluice run: --listen expects HOST:PORT, got '%s'\n", listen);
+        return SL_EXIT_USAGE;
+    }
+    sl_broker_config_t http_addr; /* only host and port are used */
+    if (http && sl_cli_parse_listen(http, &http_addr) != 0) {
+        fprintf(stderr, "sluice run: --http expects HOST:PORT, got '%s'\n", http);
         return SL_EXIT_USAGE;
     }
 
@@ -211,10 +221,15 @@ int sl_cli_run(int argc, char **argv)
             sl_log(SL_INFO, "run", "%s running (Kafka clients: %s:%d); SIGINT or SIGTERM stops it", path, cfg.host,
                    sl_broker_port(b));
             g_runtime = rt;
-            if (sl_runtime_run(rt, &err) != 0) {
+            sl_obs_t *obs = NULL;
+            sl_http_t *hs = NULL;
+            if (http && sl_cli_http_start(&http_addr, b, path, rt, sl_dsl_job_topo(job), &obs, &hs) != 0)
+                ex = SL_EXIT_ERROR;
+            if (ex == SL_EXIT_OK && sl_runtime_run(rt, &err) != 0) {
                 fprintf(stderr, "sluice run: %s\n", err.msg);
                 ex = SL_EXIT_ERROR;
             }
+            sl_cli_http_stop(obs, hs);
             g_runtime = NULL;
             sl_runtime_close(rt);
         } else {

@@ -21,6 +21,7 @@ static void usage(FILE *f)
           "  explain   print the planned topology of a job file (sluice explain job.sl)\n"
           "  log       work on one partition log folder: append, dump, find-time, info\n"
           "  run       run a job on the embedded broker (sluice run job.sl)\n"
+          "  query     query a running job's table over HTTP (sluice query TABLE --key K)\n"
           "  version   print the version\n"
           "  help      print this help, or a command's help (sluice help log)\n"
           "\n"
@@ -51,6 +52,8 @@ static int run_command(int argc, char **argv)
         return sl_cli_explain(argc, argv);
     if (strcmp(cmd, "run") == 0)
         return sl_cli_run(argc, argv);
+    if (strcmp(cmd, "query") == 0)
+        return sl_cli_query(argc, argv);
     if (strcmp(cmd, "version") == 0) {
         if (argc > 1) {
             fprintf(stderr, "sluice: version takes no arguments\n");
@@ -65,7 +68,7 @@ static int run_command(int argc, char **argv)
         }
         if (argc == 2 && (strcmp(argv[1], "log") == 0 || strcmp(argv[1], "broker") == 0 ||
                           strcmp(argv[1], "explain") == 0 || strcmp(argv[1], "check") == 0 ||
-                          strcmp(argv[1], "run") == 0)) {
+                          strcmp(argv[1], "run") == 0 || strcmp(argv[1], "query") == 0)) {
             static char help_flag[] = "--help";
             char *help_argv[] = {argv[1], help_flag, NULL};
             if (strcmp(argv[1], "log") == 0)
@@ -74,6 +77,8 @@ static int run_command(int argc, char **argv)
                 return sl_cli_broker(2, help_argv);
             if (strcmp(argv[1], "run") == 0)
                 return sl_cli_run(2, help_argv);
+            if (strcmp(argv[1], "query") == 0)
+                return sl_cli_query(2, help_argv);
             return sl_cli_explain(2, help_argv);
         }
         if (argc == 2 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "help") == 0)) {
