@@ -76,6 +76,7 @@ typedef struct rt_task {
     sl_header_t *hdrs; /* output header conversion, reused */
     size_t cap_hdrs;
     bool dirty;        /* processed records since the last commit */
+    uint64_t adds;     /* records added to output batches (dead letters too) */
     int64_t last_input_wall, stream_time_at_input;
     int fatal;
     sl_err_t fatal_err;

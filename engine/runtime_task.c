@@ -57,6 +57,7 @@ static int out_add(rt_task_t *t, size_t oi, const sl_rec_t *rec, const sl_rec_he
 {
     rt_out_t *o = &t->outs[oi];
     size_t nh = rec->header_count + n_extra;
+    t->adds++;
     if (nh > t->cap_hdrs) {
         sl_header_t *h = realloc(t->hdrs, nh * sizeof *h);
         if (!h)

@@ -259,4 +259,4 @@ static void agg_close(sl_op_t *op)
     sl_buf_free(&g->fwd);
 }
 
-const op_vtab_t sl_op_agg_vt = {sizeof(agg_op_t), agg_open, agg_process, agg_close};
+const op_vtab_t sl_op_agg_vt = {sizeof(agg_op_t), agg_open, agg_process, agg_close, NULL};

@@ -11,6 +11,9 @@ typedef struct op_vtab {
     int (*open)(sl_op_t *op, sl_err_t *err);
     int (*process)(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err);
     void (*close)(sl_op_t *op); /* free what open allocated (may be NULL) */
+    /* Stream time moved without a record (an idle source): close what closes
+     * by time alone (emit-final windows, unmatched join sides).  May be NULL. */
+    int (*advance)(sl_op_t *op, sl_err_t *err);
 } op_vtab_t;
 
 struct sl_op {
