@@ -11,7 +11,8 @@ PROFILE="${1:-test}"
 PKGS=(build-essential cmake pkg-config
       liblmdb-dev libuv1-dev libmsgpack-dev libzstd-dev libcmocka-dev
       zlib1g-dev liblz4-dev libsnappy-dev
-      librdkafka-dev kcat python3-confluent-kafka libjansson-dev)
+      librdkafka-dev kcat python3-confluent-kafka libjansson-dev
+      chromium)
 case "$PROFILE" in
   test) ;;
   bench) PKGS+=(redis-server redis-tools libhiredis-dev) ;;
