@@ -46,7 +46,7 @@ rd_kafka_t *sl_cli_kafka_new(rd_kafka_type_t type, const char *bootstrap, const 
                              void (*dr)(rd_kafka_t *, const rd_kafka_message_t *, void *), void *opaque,
                              const char *cmd);
 /* Metadata of one topic (or all, topic NULL); -1 with a message when the
- * broker cannot be reached in 10 s.  Caller frees *md with rd_kafka_metadata_destroy. */
+ * broker cannot be reached in 5 s.  Caller frees *md with rd_kafka_metadata_destroy. */
 int sl_cli_kafka_metadata(rd_kafka_t *rk, const char *topic, const struct rd_kafka_metadata **md, const char *cmd);
 
 /* The live status line (cli_status.c).  On a terminal (stderr a TTY, TERM

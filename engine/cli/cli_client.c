@@ -72,7 +72,7 @@ rd_kafka_t *sl_cli_kafka_new(rd_kafka_type_t type, const char *bootstrap, const 
 int sl_cli_kafka_metadata(rd_kafka_t *rk, const char *topic, const struct rd_kafka_metadata **md, const char *cmd)
 {
     rd_kafka_topic_t *t = topic ? rd_kafka_topic_new(rk, topic, NULL) : NULL;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, t ? 0 : 1, t, md, 10000);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, t ? 0 : 1, t, md, 5000);
     if (t)
         rd_kafka_topic_destroy(t);
     if (e) {
@@ -91,7 +91,8 @@ static void produce_usage(FILE *f)
           "Send one record per line of standard input to TOPIC (the line without its\n"
           "newline is the value), idempotently and with acks=all.  Records without a key\n"
           "are spread over the partitions; with --key-field each line must be a JSON\n"
-          "object and the key is that field (a string as is, anything else as JSON).\n"
+          "object and the key is that field (a string as is, anything else as JSON),\n"
+          "partitioned as Kafka's Java client does (murmur2), as Sluice jobs expect.\n"
           "\n"
           "Options:\n"
           "  -b, --bootstrap HOST:PORT  broker (default " DEFAULT_BOOTSTRAP ")\n"
@@ -180,7 +181,10 @@ int sl_cli_produce(int argc, char **argv)
         return SL_EXIT_USAGE;
     }
     dr_state_t dr = {0};
-    const char *kv[] = {"enable.idempotence", "true", "acks", "all", "linger.ms", "5", NULL};
+    /* murmur2: keys land where Kafka's Java client and Sluice's runtime put them
+     * (co-partitioned joins rely on it); librdkafka's default is crc32. */
+    const char *kv[] = {"enable.idempotence", "true", "acks", "all", "linger.ms", "5",
+                        "partitioner", "murmur2_random", NULL};
     rd_kafka_t *rk = sl_cli_kafka_new(RD_KAFKA_PRODUCER, bootstrap, kv, on_delivery, &dr, "produce");
     if (!rk)
         return SL_EXIT_USAGE;
