@@ -95,8 +95,10 @@ static int prom_parse(const char *text, size_t len, prom_t *p)
                 for (size_t i = 0; i < n_types; i++)
                     if (!strcmp(types[i][0], name))
                         return snprintf(p->err, sizeof p->err, "second TYPE for %s", name), -1;
+                if (n_types == 256)
+                    return snprintf(p->err, sizeof p->err, "too many families"), -1;
                 snprintf(types[n_types][0], 128, "%s", name);
-                snprintf(types[n_types++][1], 128, "%s", rest);
+                snprintf(types[n_types++][1], 128, "%.100s", rest);
             }
             continue;
         }
