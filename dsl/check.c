@@ -213,7 +213,8 @@ static void check_define(checker_t *c, sl_stmt_t *s)
         const known_t *o = find(c, s->origin);
         origin_src = o && o->stmt->kind == SL_S_SOURCE ? o->stmt : NULL;
     }
-    bool is_table = head->is_table, grouped = false, windowed = false, aggregated = false, rekeyed = false;
+    bool is_table = head->is_table, grouped = false, windowed = false, aggregated = false;
+    bool table_rows = head->is_table, table_grouped = false; /* records are a table's changelog */
     fields_t f = {0};
     for (size_t i = 0; i < s->n_steps; i++) {
         sl_step_t *st = &s->steps[i];
@@ -233,6 +234,10 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             sl_dsl_error(job, st->pos, "branch must be the last step; continue from '%s.<branch>'", s->name);
             return;
         }
+        if (st->kind == SL_ST_FILTER || st->kind == SL_ST_MAP || st->kind == SL_ST_GROUP_BY)
+            st->on_table = table_rows;
+        else if (stateless)
+            table_rows = false;
         sl_dsl_check_expr(job, st->expr, false);
         check_fields(c, st->expr, &f, s->origin);
         for (size_t k = 0; k < st->n_items && st->kind != SL_ST_MERGE; k++) {
@@ -247,7 +252,6 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             f.names = st->names;
             f.n = st->n_items;
             f.known = true;
-            rekeyed = true;
             is_table = false;
             break;
         case SL_ST_FLAT_MAP:
@@ -269,11 +273,9 @@ static void check_define(checker_t *c, sl_stmt_t *s)
                     f.n++;
                 }
             }
-            rekeyed = true;
             is_table = false;
             break;
         case SL_ST_SELECT_KEY:
-            rekeyed = true;
             is_table = false;
             break;
         case SL_ST_MERGE:
@@ -287,10 +289,7 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             is_table = false;
             break;
         case SL_ST_GROUP_BY:
-            if (is_table) {
-                sl_dsl_error(job, st->pos, "grouping a table is not supported yet; group a stream");
-                return;
-            }
+            table_grouped = table_rows;
             grouped = true;
             break;
         case SL_ST_WINDOW:
@@ -300,6 +299,11 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             }
             if (windowed) {
                 sl_dsl_error(job, st->pos, "only one window per pipeline");
+                return;
+            }
+            if (table_grouped) {
+                sl_dsl_error(job, st->pos, "a grouped table cannot be windowed (its rows are not events); window "
+                             "the stream, or group by window_start of a windowed table");
                 return;
             }
             if (st->window_kind == 4 ? st->gap_ms <= 0 : st->size_ms <= 0) {
@@ -327,11 +331,28 @@ static void check_define(checker_t *c, sl_stmt_t *s)
                 sl_dsl_error(job, st->pos, "an aggregation needs a group by before it");
                 return;
             }
+            if (table_grouped && (st->kind == SL_ST_MIN || st->kind == SL_ST_MAX)) {
+                sl_dsl_error(job, st->pos, "'| %s' cannot take back a changed row of a grouped table; use "
+                             "aggregate { %s: %s(x) }, which keeps the values", st->kind == SL_ST_MIN ? "min" : "max",
+                             st->kind == SL_ST_MIN ? "min" : "max", st->kind == SL_ST_MIN ? "min" : "max");
+                return;
+            }
             for (size_t k = 0; st->kind == SL_ST_AGGREGATE && k < st->n_items; k++) {
                 const sl_expr_t *x = st->items[k];
-                if (x->kind != SL_EX_CALL || x->fn < 0 || !sl_fn_info(x->fn)->aggregate)
+                if (x->kind != SL_EX_CALL || x->fn < 0 || !sl_fn_info(x->fn)->aggregate) {
                     sl_dsl_error(job, x->pos, "'%s' must be an aggregate function (count, sum, min, max, avg, "
-                                 "count_distinct, first, last)", st->names[k]);
+                                 "count_distinct, first, last, top, bottom, argmax, argmin)", st->names[k]);
+                    continue;
+                }
+                const char *fname = sl_fn_info(x->fn)->name;
+                if (table_grouped && (!strcmp(fname, "first") || !strcmp(fname, "last")))
+                    sl_dsl_error(job, x->pos, "%s() has no meaning over a grouped table (a changed row is taken "
+                                 "back and added again); use min, max, top or argmax", fname);
+                if ((!strcmp(fname, "top") || !strcmp(fname, "bottom")) && x->n_args >= 2 &&
+                    (x->args[0]->kind != SL_EX_LIT || x->args[0]->lit.type != SL_V_INT || x->args[0]->lit.u.i < 1 ||
+                     x->args[0]->lit.u.i > 10000))
+                    sl_dsl_error(job, x->args[0]->pos, "%s(n, by, value): n must be an integer from 1 to 10000",
+                                 fname);
                 for (size_t m = 0; m < k; m++)
                     if (strcmp(st->names[m], st->names[k]) == 0)
                         sl_dsl_error(job, st->name_pos[k], "duplicate name '%s' in aggregate", st->names[k]);
@@ -370,11 +391,6 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             }
             if (other->is_table && st->join_type == 3) {
                 sl_dsl_error(job, st->pos, "a stream-table join is inner or left, not outer");
-                return;
-            }
-            if (rekeyed) {
-                sl_dsl_error(job, st->pos, "a join must come before map, flat_map and select_key (both sides must "
-                             "keep the key they were partitioned by)");
                 return;
             }
             const known_t *osrc = find(c, origin_of(c, st->join_with));

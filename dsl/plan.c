@@ -18,6 +18,7 @@ typedef struct named {
     const sl_stmt_t *stmt;
     const sl_step_t *agg; /* the aggregation that made it a table, if any */
     const sl_step_t *group;
+    bool rekeyed;      /* a map / flat_map / select_key since the last stateful node: not partitioned by key */
 } named_t;
 
 typedef struct plan {
@@ -113,6 +114,46 @@ static const char *group_name(plan_t *p, const sl_expr_t *e, size_t i)
     return i == 0 ? "key" : fmt_str(p, "key%zu", i);
 }
 
+/* The output shaping of an aggregated table (group key and window bounds
+ * merged into the value) for an output or, with rows set, for the head of a
+ * pipeline reading the table. */
+static int shape_ctx(plan_t *p, const named_t *src, sl_pctx_t *c, sl_err_t *err)
+{
+    c->in_fmt = src->fmt;
+    if (!src->agg || !src->group)
+        return 0;
+    c->agg_table = true;
+    c->n_group = src->group->n_items;
+    c->group_names = calloc(c->n_group, sizeof *c->group_names);
+    if (!c->group_names)
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    for (size_t k = 0; k < c->n_group; k++)
+        c->group_names[k] = group_name(p, src->group->items[k], k);
+    c->agg_name = src->agg->kind == SL_ST_AGGREGATE ? NULL : step_name(src->agg->kind);
+    return 0;
+}
+
+/* Make the records of `cur` partitioned by their key again: a sink to the
+ * internal topic "<app>-<name>-rekey" and a source reading it. */
+static int repartition(sl_dsl_job_t *job, plan_t *p, const char *name, const char **cur, sl_err_t *err)
+{
+    sl_topo_t *t = job->topo;
+    char *topic = fmt_str(p, "%s-%s-rekey", job->app_id ? job->app_id : "sluice", name);
+    char *sink = fmt_str(p, "%s.rekey", name), *src = fmt_str(p, "%s.rekey-source", name);
+    if (!topic || !sink || !src)
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    int rc = sl_topo_add_sink(t, sink, *cur, topic);
+    if (!rc)
+        rc = sl_topo_add_source(t, src, (const char *const[]){topic}, 1, NULL);
+    if (rc)
+        return sl_err_set(err, rc, "cannot add the repartition of '%s': %s", name, sl_engine_strerror(rc));
+    char line[400];
+    snprintf(line, sizeof line, "  (repartitioned by key through topic \"%s\": nodes %s, %s)\n", topic, sink, src);
+    sl_buf_append(&p->explain, line, strlen(line));
+    *cur = src;
+    return 0;
+}
+
 /* One define statement: its steps become nodes; rc < 0 with err on failure. */
 static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t *out, sl_err_t *err)
 {
@@ -124,7 +165,28 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
     sl_fmt_t fmt = head->fmt;
     const sl_step_t *group = NULL, *agg = NULL;
     sl_window_spec_t win = {0};
-    bool windowed = false;
+    bool windowed = false, rekeyed = head->rekeyed;
+    if (head->agg && head->group) { /* rows of an aggregated table: group key and window bounds in the value */
+        char *node = fmt_str(p, "%s.0.rows", s->name);
+        sl_pctx_t *c = new_ctx(p);
+        if (!node || !c)
+            return sl_err_set(err, SL_E_NOMEM, "out of memory");
+        c->path = job->path;
+        c->stmt = s;
+        c->out_fmt = SL_FMT_MSGPACK;
+        c->rows = true;
+        int rc = shape_ctx(p, head, c, err);
+        if (!rc && (rc = sl_topo_add_map(t, node, cur, sl_pfn_encode, c)) != 0)
+            return sl_err_set(err, rc, "%s: cannot add node '%s': %s", s->name, node, sl_engine_strerror(rc));
+        if (rc)
+            return rc;
+        char line[400];
+        snprintf(line, sizeof line, "  | %-10s node %s (the table's rows: group key and window bounds merged into "
+                 "the value)\n", "rows", node);
+        sl_buf_append(&p->explain, line, strlen(line));
+        cur = node;
+        fmt = SL_FMT_MSGPACK;
+    }
     for (size_t i = 0; i < s->n_steps; i++)
         if (s->steps[i].kind == SL_ST_EMIT)
             win.emit = s->steps[i].emit_final ? SL_WINDOW_EMIT_FINAL : SL_WINDOW_EMIT_CHANGES;
@@ -143,8 +205,16 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
         c->in_fmt = fmt;
         c->self = s->origin;
         int rc = 0;
+        if (st->kind == SL_ST_MAP || st->kind == SL_ST_FLAT_MAP || st->kind == SL_ST_SELECT_KEY ||
+            (st->kind == SL_ST_FILTER && st->on_table))
+            rekeyed = true;
         switch (st->kind) {
-        case SL_ST_FILTER: rc = sl_topo_add_filter(t, node, cur, sl_pfn_filter, c); break;
+        case SL_ST_FILTER:
+            if (st->on_table)
+                rc = sl_topo_add_map(t, node, cur, sl_pfn_filter_rows, c);
+            else
+                rc = sl_topo_add_filter(t, node, cur, sl_pfn_filter, c);
+            break;
         case SL_ST_MAP: rc = sl_topo_add_map(t, node, cur, sl_pfn_map, c), fmt = SL_FMT_MSGPACK; break;
         case SL_ST_FLAT_MAP: rc = sl_topo_add_flat_map(t, node, cur, sl_pfn_flat_map, c), fmt = SL_FMT_MSGPACK; break;
         case SL_ST_SELECT_KEY: rc = sl_topo_add_select_key(t, node, cur, sl_pfn_key, c); break;
@@ -155,7 +225,7 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
             for (size_t k = 0; k < st->n_items; k++) {
                 outs[k] = fmt_str(p, "%s.%s", s->name, st->names[k]);
                 named_t *bn = &p->names[p->n_names++];
-                *bn = (named_t){.name = outs[k], .node = (char *)outs[k], .fmt = fmt, .stmt = s};
+                *bn = (named_t){.name = outs[k], .node = (char *)outs[k], .fmt = fmt, .stmt = s, .rekeyed = rekeyed};
             }
             rc = sl_topo_add_branch(t, node, cur, sl_pfn_branch, c, outs, st->n_items);
             free(outs);
@@ -181,7 +251,10 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
             break;
         }
         case SL_ST_GROUP_BY:
-            rc = sl_topo_add_group_by(t, node, cur, sl_pfn_group, c);
+            if (st->on_table)
+                rc = sl_topo_add_group_table(t, node, cur, node, sl_pfn_group, c);
+            else
+                rc = sl_topo_add_group_by(t, node, cur, sl_pfn_group, c);
             group = st;
             break;
         case SL_ST_WINDOW:
@@ -199,12 +272,27 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
         case SL_ST_MAX: rc = sl_topo_add_max(t, node, cur, s->name, sl_pfn_num, c); break;
         case SL_ST_AVG: rc = sl_topo_add_avg(t, node, cur, s->name, sl_pfn_num, c); break;
         case SL_ST_AGGREGATE:
+            c->table_agg = group && group->on_table;
             rc = sl_topo_add_aggregate(t, node, cur, s->name, sl_pfn_agg_init, sl_pfn_agg_add, c);
             break;
         case SL_ST_JOIN: {
             named_t *o = lookup(p, st->join_with);
             if (!o)
                 return sl_err_set(err, SL_E_INVAL, "join: '%s' has not been planned", st->join_with);
+            if (rekeyed) { /* re-keyed before the join: repartition by the new key */
+                char *rname = fmt_str(p, "%s.%zu", s->name, i + 1);
+                if (!rname)
+                    return sl_err_set(err, SL_E_NOMEM, "out of memory");
+                if ((rc = repartition(job, p, rname, &cur, err)) != 0)
+                    return rc;
+                rekeyed = false;
+            }
+            if (o->rekeyed && !o->is_table) {
+                if ((rc = repartition(job, p, o->name, (const char **)&o->node, err)) != 0)
+                    return rc;
+                o->rekeyed = false;
+            }
+            c->join.grace_ms = st->grace_ms;
             c->right_fmt = o->fmt;
             c->right_name = st->join_with;
             c->join.kind = o->is_table ? SL_JOIN_STREAM_TABLE : SL_JOIN_STREAM_STREAM;
@@ -229,7 +317,10 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
         if (is_agg) {
             agg = st;
             fmt = SL_FMT_MSGPACK;
+            rekeyed = false;
         }
+        if (st->kind == SL_ST_JOIN)
+            rekeyed = false;
         char line[400];
         if (is_agg)
             snprintf(line, sizeof line, "  | %-10s node %s (%sstore %s%s)\n", step_name(st->kind), node,
@@ -241,7 +332,7 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
         cur = node;
     }
     *out = (named_t){.name = s->name, .node = (char *)cur, .fmt = fmt, .is_table = agg != NULL, .stmt = s,
-                     .agg = agg, .group = group};
+                     .agg = agg, .group = group, .rekeyed = rekeyed};
     return 0;
 }
 
@@ -257,7 +348,7 @@ int sl_dsl_plan_job(sl_dsl_job_t *job, sl_err_t *err)
             cap += job->stmts[i].steps[k].n_items;
     p->names = calloc(cap, sizeof *p->names);
     sl_buf_init(&p->explain);
-    const char *app = "sluice";
+    const char *app = job->app_id ? job->app_id : "sluice";
     if (!p->names || sl_topo_new(app, &job->topo))
         return sl_err_set(err, SL_E_NOMEM, "out of memory");
     sl_topo_t *t = job->topo;
@@ -312,16 +403,8 @@ int sl_dsl_plan_job(sl_dsl_job_t *job, sl_err_t *err)
             c->stmt = s;
             c->in_fmt = src->fmt;
             c->out_fmt = s->has_format ? s->format : SL_FMT_JSON;
-            if (src->agg && src->group) {
-                c->agg_table = true;
-                c->n_group = src->group->n_items;
-                c->group_names = calloc(c->n_group, sizeof *c->group_names);
-                if (!c->group_names)
-                    return sl_err_set(err, SL_E_NOMEM, "out of memory");
-                for (size_t k = 0; k < c->n_group; k++)
-                    c->group_names[k] = group_name(p, src->group->items[k], k);
-                c->agg_name = src->agg->kind == SL_ST_AGGREGATE ? NULL : step_name(src->agg->kind);
-            }
+            if ((rc = shape_ctx(p, src, c, err)) != 0)
+                return rc;
             n_out++;
             char *enc = fmt_str(p, "output.%zu.%s.encode", n_out, s->name);
             char *sink = fmt_str(p, "output.%zu.%s", n_out, s->name);

@@ -26,6 +26,8 @@ extern const op_vtab_t sl_op_pass_vt, sl_op_map_vt, sl_op_filter_vt, sl_op_flat_
     sl_op_peek_vt, sl_op_group_by_vt, sl_op_agg_vt, sl_op_table_vt;
 /* Aggregations whose spec.window is set (operators/window.c). */
 extern const op_vtab_t sl_op_window_vt;
+/* Grouping a table's changelog (operators/table_group.c). */
+extern const op_vtab_t sl_op_group_table_vt;
 /* One input side of a join (operators/join.c). */
 extern const op_vtab_t sl_op_join_vt;
 

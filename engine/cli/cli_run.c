@@ -41,6 +41,9 @@ static void usage(FILE *f)
           "  -d, --data DIR          data folder: topics, logs and job state (./data)\n"
           "  -l, --listen HOST:PORT  Kafka listener (127.0.0.1:9092; port 0: any free port)\n"
           "  -t, --threads N         worker threads (default: cores)\n"
+          "  -a, --app-id ID         application id: prefix of the job's internal topics (repartition,\n"
+          "                          dead letters: ID-dlq) and its state folder DIR/jobs/ID (default:\n"
+          "                          sluice, state in DIR/jobs); 1..100 of [A-Za-z0-9._-]\n"
           "  -s, --set KEY=VALUE     a broker setting, as for sluice broker (repeatable)\n"
           "  -h, --help              this help\n"
           "\n"
@@ -59,18 +62,28 @@ int sl_cli_run(int argc, char **argv)
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},  {"listen", required_argument, NULL, 'l'},
         {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"app-id", required_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     sl_broker_config_t cfg;
     sl_broker_config_default(&cfg);
-    const char *data = NULL, *listen = NULL;
+    const char *data = NULL, *listen = NULL, *app_id = NULL;
     int threads = 0, c;
     char *sets[64];
     int nsets = 0;
     optind = 0; /* 0: GNU getopt re-initialises fully (permutes JOB.sl past the options) */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:l:t:s:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:l:t:s:a:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'a': {
+            size_t n = strlen(optarg);
+            if (n == 0 || n > 100 || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n) {
+                fprintf(stderr, "sluice run: --app-id expects 1..100 characters of [A-Za-z0-9._-], got '%s'\n", optarg);
+                return SL_EXIT_USAGE;
+            }
+            app_id = optarg;
+            break;
+        }
         case 'd': data = optarg; break;
         case 'l': listen = optarg; break;
         case 't': {
@@ -131,7 +144,7 @@ int sl_cli_run(int argc, char **argv)
     sl_buf_t diag;
     sl_buf_init(&diag);
     sl_dsl_job_t *job = NULL;
-    int rc = sl_dsl_compile(path, src, &diag, &job, &err);
+    int rc = sl_dsl_compile_app(path, src, app_id, &diag, &job, &err);
     free(src);
     if (rc) {
         if (diag.len)
@@ -183,7 +196,10 @@ int sl_cli_run(int argc, char **argv)
     sl_rt_logs_t *logs = NULL;
     sl_runtime_t *rt = NULL;
     char state_dir[4200];
-    snprintf(state_dir, sizeof state_dir, "%s/jobs", cfg.data_dir);
+    if (app_id && strcmp(app_id, "sluice") != 0)
+        snprintf(state_dir, sizeof state_dir, "%s/jobs/%s", cfg.data_dir, app_id);
+    else
+        snprintf(state_dir, sizeof state_dir, "%s/jobs", cfg.data_dir);
     if (ex == SL_EXIT_OK && sl_rt_logs_broker(b, &logs, &err) == 0) {
         sl_runtime_opts_t o;
         sl_runtime_opts_default(&o);
