@@ -214,7 +214,14 @@ static void check_define(checker_t *c, sl_stmt_t *s)
         origin_src = o && o->stmt->kind == SL_S_SOURCE ? o->stmt : NULL;
     }
     bool is_table = head->is_table, grouped = false, windowed = false, aggregated = false;
-    bool table_rows = head->is_table, table_grouped = false; /* records are a table's changelog */
+    /* records are a table's changelog - except the rows of a windowed table
+     * with emit final: each (key, window) comes once and never changes, so
+     * grouping them needs no retractions (a plain group by, first / last allowed) */
+    bool final_rows = false;
+    for (size_t i = 0; head->stmt && head->stmt->kind == SL_S_DEFINE && i < head->stmt->n_steps; i++)
+        if (head->stmt->steps[i].kind == SL_ST_EMIT && head->stmt->steps[i].emit_final)
+            final_rows = true;
+    bool table_rows = head->is_table && !final_rows, table_grouped = false;
     fields_t f = {0};
     for (size_t i = 0; i < s->n_steps; i++) {
         sl_step_t *st = &s->steps[i];

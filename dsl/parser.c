@@ -205,13 +205,24 @@ static sl_expr_t *parse_object(parser_t *p, sl_pos_t pos)
     if (e && !accept_tok(p, SL_T_RBRACE)) {
         do {
             const char *k;
-            if (p->tok.kind == SL_T_STRING)
+            bool ident = p->tok.kind != SL_T_STRING;
+            sl_pos_t kpos = pos_of(&p->tok);
+            if (!ident)
                 k = take_string(p, "a member name");
             else
                 k = take_ident(p, "a member name", NULL);
-            if (!k || !expect(p, SL_T_COLON, "after member name"))
+            if (!k)
                 return NULL;
-            sl_expr_t *x = parse_expr(p);
+            sl_expr_t *x;
+            if (ident && (p->tok.kind == SL_T_COMMA || p->tok.kind == SL_T_RBRACE)) { /* {a, b}: {a: a, b: b} */
+                if (!(x = new_expr(p, SL_EX_NAME, kpos)))
+                    return NULL;
+                x->name = k;
+            } else {
+                if (!expect(p, SL_T_COLON, "after member name"))
+                    return NULL;
+                x = parse_expr(p);
+            }
             if (!x)
                 return NULL;
             vec_push(p, &names, (void *)k);

@@ -174,7 +174,9 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
         c->path = job->path;
         c->stmt = s;
         c->out_fmt = SL_FMT_MSGPACK;
-        c->rows = true;
+        for (size_t k = 0; k < s->n_steps; k++) /* rows grouped as a table: one row per (key, window) */
+            if (s->steps[k].kind == SL_ST_GROUP_BY && s->steps[k].on_table)
+                c->rows = true;
         int rc = shape_ctx(p, head, c, err);
         if (!rc && (rc = sl_topo_add_map(t, node, cur, sl_pfn_encode, c)) != 0)
             return sl_err_set(err, rc, "%s: cannot add node '%s': %s", s->name, node, sl_engine_strerror(rc));

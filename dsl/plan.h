@@ -24,8 +24,8 @@ typedef struct sl_pctx {
     size_t n_group;
     const char *agg_name;     /* count, sum, ...; NULL for aggregate { } (a map) */
     bool table_agg;           /* aggregate { } over a grouped table: retractions, multisets */
-    bool rows;                /* the head of a pipeline from an aggregated table: windowed rows get the key
-                               * "<group key>@<window start>" so that each (key, window) is one row */
+    bool rows;                /* the head of a pipeline grouping an aggregated table: windowed rows get the
+                               * key "<group key>@<start>-<end>" so that each (key, window) is one row */
 } sl_pctx_t;
 
 int sl_pfn_filter(void *arg, const sl_rec_t *rec, sl_err_t *err);

@@ -618,7 +618,7 @@ int sl_pfn_encode(void *arg, const sl_rec_t *in, sl_rec_t *out, sl_scratch_t *sc
     const sl_pctx_t *p = arg;
     uint8_t mem[ARENA_STACK];
     call_t c;
-    if (p->rows) { /* one row per (key, window): "<key>@<start>-<end>" */
+    if (p->rows) { /* rows of a windowed table to be grouped: one row per (key, window): "<key>@<start>-<end>" */
         int64_t ws = INT64_MIN, we = INT64_MIN;
         for (size_t h = 0; h < in->header_count; h++) {
             const sl_rec_header_t *hd = &in->headers[h];

@@ -539,8 +539,10 @@ static int check_cycles(const sl_topo_t *t, sl_buf_t *errs, bool *found)
 }
 
 /* True when v's records are a table's changes (a table source or an
- * aggregation upstream): grouping those needs subtract-and-add semantics that
- * are not built yet.  Memoised in memo (-1: unknown). */
+ * aggregation upstream): grouping those needs subtract-and-add semantics
+ * (sl_topo_add_group_table).  A windowed aggregation that emits FINAL
+ * forwards each window once, never changed: a stream.  Memoised in memo (-1:
+ * unknown). */
 static bool from_table(const sl_topo_t *t, int v, signed char *memo)
 {
     if (memo[v] >= 0)
@@ -551,6 +553,13 @@ static bool from_table(const sl_topo_t *t, int v, signed char *memo)
         return memo[v];
     }
     bool r = sl_op_kind_is_stateful(n->spec.kind);
+    if (r && sl_op_kind_is_aggregation(n->spec.kind) && n->n_parents && n->parents[0].node >= 0) {
+        const topo_node_t *w = &t->nodes[n->parents[0].node];
+        if (w->spec.kind == SL_OP_WINDOW && w->spec.window.emit == SL_WINDOW_EMIT_FINAL) {
+            memo[v] = 0;
+            return false;
+        }
+    }
     for (size_t k = 0; k < n->n_parents && !r; k++)
         r = from_table(t, n->parents[k].node, memo);
     memo[v] = r;
