@@ -191,6 +191,27 @@ static void check_fields(checker_t *c, const sl_expr_t *e, const fields_t *f, co
         check_fields(c, e->args[i], f, self);
 }
 
+/* What a join can read: 1 for a table source or an aggregation without a
+ * window (a KV store), 2 for a windowed aggregation, 0 for anything else. */
+static int kv_table(const sl_stmt_t *s)
+{
+    if (!s)
+        return 0;
+    if (s->kind == SL_S_SOURCE)
+        return s->is_table;
+    if (s->kind != SL_S_DEFINE || !s->n_steps)
+        return 0;
+    size_t last = s->n_steps;
+    while (last > 0 && s->steps[last - 1].kind == SL_ST_EMIT)
+        last--;
+    if (last == 0 || s->steps[last - 1].kind < SL_ST_COUNT || s->steps[last - 1].kind > SL_ST_AGGREGATE)
+        return 0;
+    for (size_t i = 0; i < last; i++)
+        if (s->steps[i].kind == SL_ST_WINDOW)
+            return 2;
+    return 1;
+}
+
 static const char *origin_of(const checker_t *c, const char *name)
 {
     const known_t *k = find(c, name);
@@ -392,11 +413,22 @@ static void check_define(checker_t *c, sl_stmt_t *s)
                 sl_dsl_error(job, st->pos, "a join of two streams needs 'within D'");
                 return;
             }
-            if (other->is_table && is_table) {
-                sl_dsl_error(job, st->pos, "table-table joins are not supported by the DSL yet");
+            if (other->is_table && kv_table(other->stmt) != 1) {
+                sl_dsl_error(job, st->join_with_pos, "'%s' cannot be joined: a join reads a table source or the table "
+                             "of an aggregation without a window", st->join_with);
                 return;
             }
-            if (other->is_table && st->join_type == 3) {
+            if (other->is_table && is_table && (i > 0 || !head->stmt || kv_table(head->stmt) != 1)) {
+                sl_dsl_error(job, st->pos, "a table-table join is the first step of a pipeline from a table source or "
+                             "an aggregation without a window");
+                return;
+            }
+            if (!other->is_table && is_table) {
+                sl_dsl_error(job, st->pos, "a table joins tables only; join the stream '%s' from its own pipeline",
+                             st->join_with);
+                return;
+            }
+            if (other->is_table && st->join_type == 3 && !is_table) {
                 sl_dsl_error(job, st->pos, "a stream-table join is inner or left, not outer");
                 return;
             }
@@ -424,7 +456,8 @@ static void check_define(checker_t *c, sl_stmt_t *s)
                     f.n++;
                 }
             }
-            is_table = false;
+            is_table = is_table && other->is_table; /* table-table: a table */
+            table_rows = is_table;
             break;
         }
         case SL_ST_TTL:

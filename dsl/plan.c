@@ -166,7 +166,8 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
     const sl_step_t *group = NULL, *agg = NULL;
     sl_window_spec_t win = {0};
     bool windowed = false, rekeyed = head->rekeyed;
-    if (head->agg && head->group) { /* rows of an aggregated table: group key and window bounds in the value */
+    bool tt = head->is_table && s->n_steps && s->steps[0].kind == SL_ST_JOIN; /* a table-table join */
+    if (head->agg && head->group && !tt) { /* rows of an aggregated table: group key and window bounds in the value */
         char *node = fmt_str(p, "%s.0.rows", s->name);
         sl_pctx_t *c = new_ctx(p);
         if (!node || !c)
@@ -297,7 +298,8 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
             c->join.grace_ms = st->grace_ms;
             c->right_fmt = o->fmt;
             c->right_name = st->join_with;
-            c->join.kind = o->is_table ? SL_JOIN_STREAM_TABLE : SL_JOIN_STREAM_STREAM;
+            c->join.kind = !o->is_table ? SL_JOIN_STREAM_STREAM : tt && i == 0 ? SL_JOIN_TABLE_TABLE
+                                                                                 : SL_JOIN_STREAM_TABLE;
             c->join.type = (sl_join_type_t)st->join_type;
             c->join.joiner = sl_pfn_join;
             c->join.arg = c;
@@ -333,7 +335,7 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
         sl_buf_append(&p->explain, line, strlen(line));
         cur = node;
     }
-    *out = (named_t){.name = s->name, .node = (char *)cur, .fmt = fmt, .is_table = agg != NULL, .stmt = s,
+    *out = (named_t){.name = s->name, .node = (char *)cur, .fmt = fmt, .is_table = agg != NULL || s->yields_table, .stmt = s,
                      .agg = agg, .group = group, .rekeyed = rekeyed};
     return 0;
 }

@@ -79,6 +79,12 @@ static const bad_t cases[] = {
     {SRC "table t = a | group by x | aggregate { b: argmax() };\n", 2, 43, "function 'argmax' takes 1 to 2 arguments, got 0"},
     {SRC "stream t = a | join a on a.key = a.key grace 1 minute;\n", 2, 40,
      "'grace' belongs to a time bound: within D grace G"},
+    {SRC "table w = a | group by x | window tumbling 1 minute | count;\nstream s = a | join w on key = w.key;\n", 3, 21,
+     "'w' cannot be joined: a join reads a table source or the table of an aggregation without a window"},
+    {TSRC "table t = u | join a on key = a.key within 1 minute;\n", 3, 15,
+     "a table joins tables only; join the stream 'a' from its own pipeline"},
+    {TSRC "table c = a | group by x | count;\ntable t = u | filter y | join c on key = c.key;\n", 4, 26,
+     "a table-table join is the first step of a pipeline from a table source or an aggregation without a window"},
     {"# nothing but a comment\n", 1, 1, "the job has no statements (expected stream, table or output)"},
 };
 

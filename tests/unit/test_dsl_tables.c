@@ -258,6 +258,52 @@ static void test_join_after_rekey_and_stream_join_grace(void **state)
     close_job(f, job);
 }
 
+/* Table-table joins (inner, left, outer; an update of either side looks up the
+ * other, a delete removes the result) and two stream-table joins in one
+ * pipeline. */
+static void test_table_table_joins_and_two_joins_in_a_pipeline(void **state)
+{
+    et_fixture_t *f = *state;
+    f->opts.flush = SL_DRIVER_FLUSH_EVERY_RECORD;
+    sl_dsl_job_t *job = compile_app(
+        "table users from topic \"users\" format json;\n"
+        "table plans from topic \"plans\" format json;\n"
+        "stream clicks from topic \"clicks\" format json;\n"
+        "table both = users | join plans on users.key = plans.key;\n"
+        "table any = users | outer join plans on key = plans.key;\n"
+        "stream enriched = clicks | join users on key = users.key | left join plans on key = plans.key\n"
+        "  | map { page, name: users.name, tier: plans.tier };\n"
+        "output both to topic \"both\";\n"
+        "output any to topic \"any\";\n"
+        "output enriched to topic \"enriched\";\n",
+        NULL);
+    open_job(f, job);
+    et_pipe(f, "users", "u1", "{\"name\":\"ann\"}", 1);
+    et_expect(f, "any", "u1", "{\"name\":\"ann\",\"plans\":null}");
+    assert_int_equal(sl_driver_queued(f->drv, "both"), 0);
+    et_pipe(f, "plans", "u1", "{\"tier\":\"gold\"}", 2);
+    et_expect(f, "both", "u1", "{\"name\":\"ann\",\"plans\":{\"tier\":\"gold\"}}");
+    et_expect(f, "any", "u1", "{\"name\":\"ann\",\"plans\":{\"tier\":\"gold\"}}");
+    et_pipe(f, "plans", "u2", "{\"tier\":\"free\"}", 3);
+    et_expect(f, "any", "u2", "{\"value\":null,\"plans\":{\"tier\":\"free\"}}");
+    assert_int_equal(sl_driver_queued(f->drv, "both"), 0);
+    et_pipe(f, "users", "u1", NULL, 4);
+    et_expect(f, "both", "u1", NULL);
+    et_expect(f, "any", "u1", "{\"value\":null,\"plans\":{\"tier\":\"gold\"}}");
+    et_pipe(f, "users", "u2", "{\"name\":\"bo\"}", 5);
+    et_pipe(f, "users", "u3", "{\"name\":\"cy\"}", 5);
+    last_t l = {0};
+    drain(f, "both", &l);
+    drain(f, "any", &l);
+    et_pipe(f, "clicks", "u2", "{\"page\":\"/a\"}", 6);
+    et_pipe(f, "clicks", "u3", "{\"page\":\"/b\"}", 7);
+    et_pipe(f, "clicks", "u9", "{\"page\":\"/c\"}", 8);
+    et_expect(f, "enriched", "u2", "{\"page\":\"/a\",\"name\":\"bo\",\"tier\":\"free\"}");
+    et_expect(f, "enriched", "u3", "{\"page\":\"/b\",\"name\":\"cy\",\"tier\":null}");
+    assert_int_equal(sl_driver_queued(f->drv, "enriched"), 0);
+    close_job(f, job);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +311,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_table_count_and_typed_group_keys, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_max_and_top_n_per_window_over_a_windowed_table, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_join_after_rekey_and_stream_join_grace, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_table_table_joins_and_two_joins_in_a_pipeline, et_setup, et_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
