@@ -92,6 +92,8 @@ typedef struct sl_stmt {
     sl_fmt_t format;
     bool has_format;
     const char *key_field, *ts_field;  /* source */
+    int64_t ttl_ms;          /* table source: ttl (0: none) */
+    sl_pos_t ttl_pos;
     const char *from;        /* define: head of the pipeline */
     sl_step_t *steps;
     size_t n_steps;

@@ -255,7 +255,8 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             return;
         }
         if ((stateless || is_agg || st->kind == SL_ST_WINDOW || st->kind == SL_ST_GROUP_BY) && aggregated) {
-            sl_dsl_error(job, st->pos, "only 'emit' may follow an aggregation; start a new pipeline from this table");
+            sl_dsl_error(job, st->pos, "only 'emit' and 'ttl' may follow an aggregation; start a new pipeline from this "
+                         "table");
             return;
         }
         if (i > 0 && s->steps[i - 1].kind == SL_ST_BRANCH) {
@@ -460,9 +461,25 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             table_rows = is_table;
             break;
         }
-        case SL_ST_TTL:
-            sl_dsl_error(job, st->pos, "ttl is not supported by the engine yet");
-            return;
+        case SL_ST_TTL: {
+            const sl_step_t *prev = i > 0 ? &s->steps[i - 1] : NULL;
+            while (prev && prev > s->steps && prev->kind == SL_ST_EMIT)
+                prev--;
+            if (!prev || prev->kind < SL_ST_COUNT || prev->kind > SL_ST_AGGREGATE) {
+                sl_dsl_error(job, st->pos, "ttl follows an aggregation (a table source takes it as an option: table t "
+                             "from topic \"t\" ttl 1 day)");
+                return;
+            }
+            if (windowed) {
+                sl_dsl_error(job, st->pos, "a windowed aggregation takes no ttl: its windows expire after size + grace");
+                return;
+            }
+            if (st->ttl_ms <= 0 || st->ttl_ms > ((int64_t)1 << 50)) {
+                sl_dsl_error(job, st->pos, "a ttl is from 1 ms to 2^50 ms");
+                return;
+            }
+            break;
+        }
         }
     }
     s->yields_table = is_table;
@@ -495,6 +512,10 @@ int sl_dsl_check_job(sl_dsl_job_t *job)
         switch (s->kind) {
         case SL_S_SOURCE:
             declare(&c, s->name, s->name_pos, s, s->is_table);
+            if (s->ttl_ms && !s->is_table)
+                sl_dsl_error(job, s->ttl_pos, "ttl applies to a table source, not a stream (a stream keeps no state)");
+            else if (s->ttl_ms < 0 || s->ttl_ms > ((int64_t)1 << 50) || (s->ttl_ms == 0 && s->ttl_pos.line))
+                sl_dsl_error(job, s->ttl_pos, "a ttl is from 1 ms to 2^50 ms");
             if (s->format != SL_FMT_JSON && s->format != SL_FMT_MSGPACK && (s->key_field || s->ts_field))
                 sl_dsl_error(job, s->name_pos, "'key' and 'timestamp' fields need a json or msgpack format");
             break;

@@ -727,6 +727,10 @@ static void parse_source_tail(parser_t *p, sl_stmt_t *s)
             s->key_field = take_ident(p, "the key field", NULL);
         } else if (accept_kw(p, "timestamp")) {
             s->ts_field = take_ident(p, "the timestamp field", NULL);
+        } else if (is_kw(p, "ttl")) {
+            s->ttl_pos = pos_of(&p->tok);
+            advance(p);
+            parse_duration(p, &s->ttl_ms);
         } else {
             return;
         }

@@ -166,6 +166,7 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
     const sl_step_t *group = NULL, *agg = NULL;
     sl_window_spec_t win = {0};
     bool windowed = false, rekeyed = head->rekeyed;
+    const char *group_node = NULL;
     bool tt = head->is_table && s->n_steps && s->steps[0].kind == SL_ST_JOIN; /* a table-table join */
     if (head->agg && head->group && !tt) { /* rows of an aggregated table: group key and window bounds in the value */
         char *node = fmt_str(p, "%s.0.rows", s->name);
@@ -254,6 +255,7 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
             break;
         }
         case SL_ST_GROUP_BY:
+            group_node = node;
             if (st->on_table)
                 rc = sl_topo_add_group_table(t, node, cur, node, sl_pfn_group, c);
             else
@@ -312,12 +314,21 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
             fmt = SL_FMT_MSGPACK;
             break;
         }
-        case SL_ST_EMIT:
-        case SL_ST_TTL: break;
+        case SL_ST_EMIT: break;
+        case SL_ST_TTL: /* the grouped table's rows, else the aggregation's groups */
+            rc = sl_topo_set_ttl(t, group && group->on_table ? group_node : s->name, st->ttl_ms);
+            break;
         }
         if (rc)
             return sl_err_set(err, rc, "%s:%d:%d: error: cannot add %s node '%s': %s", job->path, st->pos.line,
                               st->pos.col, step_name(st->kind), node, sl_engine_strerror(rc));
+        if (st->kind == SL_ST_TTL) { /* no node: a setting of the state above */
+            char line[300];
+            snprintf(line, sizeof line, "  | %-10s %lld ms on node %s\n", "ttl", (long long)st->ttl_ms,
+                     group && group->on_table ? group_node : s->name);
+            sl_buf_append(&p->explain, line, strlen(line));
+            continue;
+        }
         if (is_agg) {
             agg = st;
             fmt = SL_FMT_MSGPACK;
@@ -373,9 +384,11 @@ int sl_dsl_plan_job(sl_dsl_job_t *job, sl_err_t *err)
                 o.timestamp = sl_pfn_timestamp;
                 o.timestamp_arg = c;
             }
-            if (s->is_table)
+            if (s->is_table) {
                 rc = sl_topo_add_table(t, s->name, s->topic, s->name, &o);
-            else
+                if (!rc && s->ttl_ms > 0)
+                    rc = sl_topo_set_ttl(t, s->name, s->ttl_ms);
+            } else
                 rc = sl_topo_add_source(t, s->name, (const char *const[]){s->topic}, 1, &o);
             p->names[p->n_names++] = (named_t){.name = s->name, .node = (char *)s->name, .fmt = s->format,
                                                .is_table = s->is_table, .stmt = s};

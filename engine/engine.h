@@ -111,6 +111,16 @@ int sl_topo_add_group_by(sl_topo_t *t, const char *name, const char *parent, sl_
 int sl_topo_add_group_table(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_key_fn fn,
                             void *arg);
 
+/* TTL: keys of `node` (a table source, an aggregation without a window, or a
+ * group_table) that have not been updated for ttl_ms of stream time are
+ * deleted as stream time advances - as if a tombstone had arrived: a table or
+ * aggregation forwards a tombstone for the key at the next flush, a
+ * group_table takes the row out of its group.  An expiry index in a second
+ * store "<store>.ttl" makes this one seek per expiry, not a scan.  Call after
+ * adding the node; errors: SL_E_NOTFOUND (no such node yet), SL_E_INVAL (other
+ * kinds, ttl outside 1 ms .. 2^50 ms); a windowed aggregation fails the build. */
+int sl_topo_set_ttl(sl_topo_t *t, const char *node, int64_t ttl_ms);
+
 /* Aggregations of a group_by, each keeping one value per key in KV store
  * `store` (one store per node).  Records with a null value are ignored and
  * counted.  sum/min/max/avg take the number from fn (NULL: the value must be a

@@ -302,6 +302,22 @@ int sl_topo_add_group_table(sl_topo_t *t, const char *name, const char *parent, 
     return add_op(t, name, parent, &s, fn != NULL, store);
 }
 
+int sl_topo_set_ttl(sl_topo_t *t, const char *node, int64_t ttl_ms)
+{
+    if (!t || !node || t->built)
+        return SL_E_INVAL;
+    int i = topo_find(t, node);
+    if (i < 0)
+        return add_failed(t, SL_E_NOTFOUND, node, "ttl of an unknown node (add the node first)");
+    if (ttl_ms <= 0 || ttl_ms > ((int64_t)1 << 50))
+        return add_failed(t, SL_E_INVAL, node, "ttl must be 1 ms .. 2^50 ms");
+    topo_node_t *n = &t->nodes[i];
+    if (n->spec.kind != SL_OP_TABLE && n->spec.kind != SL_OP_GROUP_TABLE && !sl_op_kind_is_aggregation(n->spec.kind))
+        return add_failed(t, SL_E_INVAL, node, "a ttl applies to a table, an aggregation or a group_table");
+    n->spec.ttl_ms = ttl_ms;
+    return 0;
+}
+
 int sl_topo_add_count(sl_topo_t *t, const char *name, const char *parent, const char *store)
 {
     sl_op_spec_t s = {.kind = SL_OP_COUNT};
@@ -578,6 +594,9 @@ static void check_placement(const sl_topo_t *t, sl_buf_t *errs, signed char *mem
                 p->role != NODE_OP)
                 add_problem(errs, "node '%s' (%s): an aggregation needs a group_by parent, not '%s' (%s)", n->name,
                             node_kind(n), p->name, node_kind(p));
+            else if (p->spec.kind == SL_OP_WINDOW && n->spec.ttl_ms > 0)
+                add_problem(errs, "node '%s' (%s): a windowed aggregation takes no ttl (its windows expire after "
+                            "size + grace)", n->name, node_kind(n));
             else if (p->spec.kind == SL_OP_GROUP_TABLE &&
                      (n->spec.kind == SL_OP_MIN || n->spec.kind == SL_OP_MAX || n->spec.kind == SL_OP_REDUCE))
                 add_problem(errs, "node '%s' (%s): follows group_table '%s', whose retractions %s cannot subtract; "

@@ -202,7 +202,9 @@ static int agg_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
     if ((rc = agg_update(g, rec, cur, cur_len, err)) != 0)
         return rc == SL_E_NOMEM ? sl_err_set(err, rc, "node '%s': out of memory", op->ctx.node_name) : rc;
     rc = sl_kv_put(op->store, rec->key, (size_t)rec->key_len, g->a.data ? g->a.data : (const uint8_t *)"", g->a.len);
-    return rc ? op_store_error(op, rc, "writing", err) : 0;
+    if (rc)
+        return op_store_error(op, rc, "writing", err);
+    return op->ttl_store ? op_ttl_touch(op, rec->key, (size_t)rec->key_len, err) : 0;
 }
 
 /* ---- forwarding at flush --------------------------------------------------------------------------- */
@@ -270,7 +272,8 @@ static int agg_open(sl_op_t *op, sl_err_t *err)
                           sl_op_kind_name(op->spec.kind));
     if (sl_codec_new(&g->codec) != 0)
         return sl_err_set(err, SL_E_NOMEM, "node '%s': out of memory", op->ctx.node_name);
-    return op_open_store(op, agg_on_flush, agg_schema(op->spec.kind), err);
+    int rc = op_open_store(op, agg_on_flush, agg_schema(op->spec.kind), err);
+    return rc ? rc : op_ttl_open(op, err);
 }
 
 static void agg_close(sl_op_t *op)

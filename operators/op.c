@@ -85,12 +85,18 @@ int sl_op_take_error(sl_op_t *op, sl_err_t *err)
 
 sl_store_t *sl_op_store(const sl_op_t *op) { return op->store; }
 
+int sl_op_tick(sl_op_t *op, sl_err_t *err)
+{
+    return op->ttl_store ? op_ttl_expire(op, op->ttl_expire ? op->ttl_expire : op_ttl_delete, err) : 0;
+}
+
 void sl_op_close(sl_op_t *op)
 {
     if (!op)
         return;
     if (op->vt->close)
         op->vt->close(op);
+    sl_store_close(op->ttl_store);
     sl_store_close(op->store);
     free(op);
 }

@@ -265,6 +265,8 @@ typedef struct sl_op_spec {
     int n_outputs; /* branch: number of outputs; others: 1 */
     sl_window_spec_t window; /* SL_OP_WINDOW, and aggregations below one (kind NONE: not windowed) */
     const sl_join_spec_t *join; /* SL_OP_JOIN: borrowed, outlives the instance */
+    int64_t ttl_ms;             /* > 0: table, unwindowed aggregation, group_table: keys not updated for
+                                 * this long (stream time) are deleted (operators/ttl.c) */
     int join_side;              /* SL_OP_JOIN: 0 the left input, 1 the right */
 } sl_op_spec_t;
 
@@ -315,6 +317,13 @@ int sl_op_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err);
  * cannot return one): 0 when none, else the code, with its message in *err.
  * Clears it.  The engine checks this after every sl_env_flush. */
 int sl_op_take_error(sl_op_t *op, sl_err_t *err);
+
+/* Stream time moved (the engine calls this before each record of the task
+ * when the instance has a spec.ttl_ms): expire the keys not updated for
+ * ttl_ms (a table or aggregation deletes them - a tombstone goes downstream
+ * at the next flush; a group_table takes the rows out of their groups at
+ * once).  One comparison when nothing is due.  0 or a fatal SL_E_* code. */
+int sl_op_tick(sl_op_t *op, sl_err_t *err);
 
 /* The instance's store (NULL for stateless kinds). */
 sl_store_t *sl_op_store(const sl_op_t *op);

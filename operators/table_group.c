@@ -31,7 +31,25 @@ static int group_key(sl_op_t *op, const sl_rec_t *row, sl_buf_t *out, sl_err_t *
     return has ? 1 : 0;
 }
 
+static int tgroup_update(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err);
+
+/* A row past its TTL is deleted: its value is taken back from its group. */
+static int tgroup_expire(sl_op_t *op, const uint8_t *key, size_t key_len, sl_err_t *err)
+{
+    sl_rec_t del = {.key = key, .key_len = (int32_t)key_len, .value_len = -1, .timestamp = *op->ctx.stream_time};
+    return tgroup_update(op, &del, err);
+}
+
 static int tgroup_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
+{
+    int rc = tgroup_update(op, rec, err);
+    if (rc || !op->ttl_store || rec->key_len < 0)
+        return rc;
+    return rec->value_len < 0 ? op_ttl_forget(op, rec->key, (size_t)rec->key_len, err)
+                              : op_ttl_touch(op, rec->key, (size_t)rec->key_len, err);
+}
+
+static int tgroup_update(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
 {
     tgroup_op_t *g = (tgroup_op_t *)op;
     if (rec->key_len < 0) {
@@ -97,7 +115,9 @@ static int tgroup_open(sl_op_t *op, sl_err_t *err)
 {
     if (!op->spec.fn.key)
         return sl_err_set(err, SL_E_INVAL, "node '%s' (group_table): missing key function", op->ctx.node_name);
-    return op_open_store(op, NULL, "bytes (the last value of each row)", err);
+    int rc = op_open_store(op, NULL, "bytes (the last value of each row)", err);
+    op->ttl_expire = tgroup_expire;
+    return rc ? rc : op_ttl_open(op, err);
 }
 
 static void tgroup_close(sl_op_t *op)

@@ -61,7 +61,12 @@ static const bad_t cases[] = {
     {SRC "output nope to topic \"x\";\n", 2, 8, "unknown stream or table 'nope'"},
     {"stream a from topic \"a\" format yaml;\n", 1, 32, "unknown format 'yaml' (expected json, string, bytes or msgpack)"},
     {SRC "stream b = a | filter 1 < 2 < 3;\n", 2, 29, "comparisons do not chain; use 'and'"},
-    {SRC "stream b = a | ttl 1 hour;\n", 2, 16, "ttl is not supported by the engine yet"},
+    {SRC "stream b = a | ttl 1 hour;\n", 2, 16,
+     "ttl follows an aggregation (a table source takes it as an option: table t from topic \"t\" ttl 1 day)"},
+    {SRC "table b = a | group by x | window tumbling 1 minute | count | ttl 1 hour;\n", 2, 63,
+     "a windowed aggregation takes no ttl: its windows expire after size + grace"},
+    {"stream a from topic \"a\" format json ttl 1 day;\n", 1, 38,
+     "ttl applies to a table source, not a stream (a stream keeps no state)"},
     /* grouped tables, top N, join bounds */
     {TSRC "table t = u | group by x | window tumbling 1 minute | count;\n", 3, 28,
      "a grouped table cannot be windowed (its rows are not events); window the stream, or group by window_start of a "

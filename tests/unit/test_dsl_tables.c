@@ -304,6 +304,59 @@ static void test_table_table_joins_and_two_joins_in_a_pipeline(void **state)
     close_job(f, job);
 }
 
+/* TTL: a table source's keys, an aggregation's groups and a grouped table's
+ * rows that were not updated for the ttl are deleted as stream time advances
+ * (before the record that moves it is processed). */
+static void test_ttl_expires_keys_as_stream_time_advances(void **state)
+{
+    et_fixture_t *f = *state;
+    f->opts.flush = SL_DRIVER_FLUSH_EVERY_RECORD;
+    sl_dsl_job_t *job = compile_app(
+        "table users from topic \"users\" format json ttl 10 seconds;\n"
+        "stream clicks from topic \"clicks\" format json;\n"
+        "stream enriched = clicks | left join users on key = users.key | map { page, name: users.name };\n"
+        "table pages = clicks | group by page | count | ttl 5 seconds;\n"
+        "table regions = users | group by region | count | ttl 8 seconds;\n"
+        "output enriched to topic \"enriched\";\n"
+        "output pages to topic \"pages\";\n"
+        "output regions to topic \"regions\";\n",
+        NULL);
+    open_job(f, job);
+    et_pipe(f, "users", "u1", "{\"name\":\"ann\",\"region\":\"eu\"}", 1000);
+    et_expect(f, "regions", "eu", "{\"region\":\"eu\",\"count\":1}");
+    et_pipe(f, "clicks", "u1", "{\"page\":\"/a\"}", 2000);
+    et_expect(f, "enriched", "u1", "{\"page\":\"/a\",\"name\":\"ann\"}");
+    et_expect(f, "pages", "/a", "{\"page\":\"/a\",\"count\":1}");
+    /* 9 s: /a (counted at 2 s) is past its 5 s; u1's row in regions (1 s) past its 8 s */
+    et_pipe(f, "clicks", "u2", "{\"page\":\"/b\"}", 9000);
+    et_expect(f, "enriched", "u2", "{\"page\":\"/b\",\"name\":null}");
+    et_expect(f, "pages", "/a", NULL);
+    et_expect(f, "pages", "/b", "{\"page\":\"/b\",\"count\":1}");
+    et_expect(f, "regions", "eu", "{\"region\":\"eu\",\"count\":0}");
+    /* 11.5 s: u1 (1 s) is past the users table's 10 s, before the join looks it up; /b stays */
+    et_pipe(f, "clicks", "u1", "{\"page\":\"/c\"}", 11500);
+    et_expect(f, "enriched", "u1", "{\"page\":\"/c\",\"name\":null}");
+    et_expect(f, "pages", "/c", "{\"page\":\"/c\",\"count\":1}");
+    assert_int_equal(sl_driver_queued(f->drv, "pages"), 0);
+    sl_buf_t v;
+    sl_buf_init(&v);
+    assert_int_equal(sl_driver_store_get(f->drv, "users", "u1", 2, &v), SL_E_NOTFOUND);
+    assert_int_equal(sl_driver_store_get(f->drv, "pages", "/b", 2, &v), 0);
+    sl_buf_free(&v);
+    /* the index survives a restart: after reopening, /b (9 s) expires at 14 s */
+    et_commit(f);
+    sl_driver_close(f->drv);
+    f->drv = NULL;
+    open_job(f, job);
+    et_pipe(f, "clicks", "u3", "{\"page\":\"/c\"}", 14000);
+    last_t l = {0};
+    drain(f, "pages", &l);
+    expect_last(&l, "/b", "null");
+    expect_last(&l, "/c", "{\"page\":\"/c\",\"count\":2}");
+    assert_int_equal(sl_driver_queued(f->drv, "sluice-dlq"), 0);
+    close_job(f, job);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +365,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_max_and_top_n_per_window_over_a_windowed_table, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_join_after_rekey_and_stream_join_grace, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_table_table_joins_and_two_joins_in_a_pipeline, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_ttl_expires_keys_as_stream_time_advances, et_setup, et_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
