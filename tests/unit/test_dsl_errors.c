@@ -65,7 +65,7 @@ static const bad_t cases[] = {
      "ttl follows an aggregation (a table source takes it as an option: table t from topic \"t\" ttl 1 day)"},
     {SRC "table b = a | group by x | window tumbling 1 minute | count | ttl 1 hour;\n", 2, 63,
      "a windowed aggregation takes no ttl: its windows expire after size + grace"},
-    {"stream a from topic \"a\" format json ttl 1 day;\n", 1, 38,
+    {"stream a from topic \"a\" format json ttl 1 day;\n", 1, 37,
      "ttl applies to a table source, not a stream (a stream keeps no state)"},
     /* grouped tables, top N, join bounds */
     {TSRC "table t = u | group by x | window tumbling 1 minute | count;\n", 3, 28,
