@@ -202,7 +202,7 @@ static int kv_table(const sl_stmt_t *s)
     if (s->kind != SL_S_DEFINE || !s->n_steps)
         return 0;
     size_t last = s->n_steps;
-    while (last > 0 && s->steps[last - 1].kind == SL_ST_EMIT)
+    while (last > 0 && (s->steps[last - 1].kind == SL_ST_EMIT || s->steps[last - 1].kind == SL_ST_TTL))
         last--;
     if (last == 0 || s->steps[last - 1].kind < SL_ST_COUNT || s->steps[last - 1].kind > SL_ST_AGGREGATE)
         return 0;
