@@ -399,7 +399,10 @@ int sl_dsl_plan_job(sl_dsl_job_t *job, sl_err_t *err)
             sl_buf_append(&p->explain, line, strlen(line));
             if (s->is_table) {
                 p->explain.len--;
-                snprintf(line, sizeof line, "%s)\n", s->name);
+                if (s->ttl_ms > 0)
+                    snprintf(line, sizeof line, "%s, ttl %lld ms)\n", s->name, (long long)s->ttl_ms);
+                else
+                    snprintf(line, sizeof line, "%s)\n", s->name);
                 sl_buf_append(&p->explain, line, strlen(line));
             }
             if (rc)
