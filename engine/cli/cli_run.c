@@ -50,6 +50,9 @@ static void usage(FILE *f)
           "      --status-interval S on a terminal a status line (records/s in and out, lag,\n"
           "                          committed offsets) is redrawn every second; otherwise it\n"
           "                          is logged every S seconds (default 10; 0: never)\n"
+          "  -a, --app-id ID         application id: prefix of the job's internal topics (repartition,\n"
+          "                          dead letters: ID-dlq) and its state folder DIR/jobs/ID (default:\n"
+          "                          sluice, state in DIR/jobs); 1..100 of [A-Za-z0-9._-]\n"
           "  -s, --set KEY=VALUE     a broker setting, as for sluice broker (repeatable)\n"
           "      --http HOST:PORT    serve state queries, /metrics and /v1/status over HTTP (off by\n"
           "                          default; port 0: any free port; docs/http.md)\n"
@@ -72,11 +75,12 @@ int sl_cli_run(int argc, char **argv)
         {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 's'},
         {"idle-timeout", required_argument, NULL, 'I'}, {"http", required_argument, NULL, 'H'},
         {"status-interval", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {"app-id", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     sl_broker_config_t cfg;
     sl_broker_config_default(&cfg);
-    const char *data = NULL, *listen = NULL, *http = NULL;
+    const char *data = NULL, *listen = NULL, *http = NULL, *app_id = NULL;
     int threads = 0, c;
     int64_t idle_ms = 30000;
     int64_t status_ms = 10000;
@@ -84,8 +88,17 @@ int sl_cli_run(int argc, char **argv)
     int nsets = 0;
     optind = 0; /* 0: GNU getopt re-initialises fully (permutes JOB.sl past the options) */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:l:t:s:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:l:t:s:a:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'a': {
+            size_t n = strlen(optarg);
+            if (n == 0 || n > 100 || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n) {
+                fprintf(stderr, "sluice run: --app-id expects 1..100 characters of [A-Za-z0-9._-], got '%s'\n", optarg);
+                return SL_EXIT_USAGE;
+            }
+            app_id = optarg;
+            break;
+        }
         case 'd': data = optarg; break;
         case 'l': listen = optarg; break;
         case 't': {
@@ -172,7 +185,7 @@ int sl_cli_run(int argc, char **argv)
     sl_buf_t diag;
     sl_buf_init(&diag);
     sl_dsl_job_t *job = NULL;
-    int rc = sl_dsl_compile(path, src, &diag, &job, &err);
+    int rc = sl_dsl_compile_app(path, src, app_id, &diag, &job, &err);
     free(src);
     if (rc) {
         if (diag.len)
@@ -224,7 +237,10 @@ int sl_cli_run(int argc, char **argv)
     sl_rt_logs_t *logs = NULL;
     sl_runtime_t *rt = NULL;
     char state_dir[4200];
-    snprintf(state_dir, sizeof state_dir, "%s/jobs", cfg.data_dir);
+    if (app_id && strcmp(app_id, "sluice") != 0)
+        snprintf(state_dir, sizeof state_dir, "%s/jobs/%s", cfg.data_dir, app_id);
+    else
+        snprintf(state_dir, sizeof state_dir, "%s/jobs", cfg.data_dir);
     if (ex == SL_EXIT_OK && sl_rt_logs_broker(b, &logs, &err) == 0) {
         sl_runtime_opts_t o;
         sl_runtime_opts_default(&o);
