@@ -42,7 +42,9 @@ static void usage(FILE *f)
           "Where to:\n"
           "  -d, --data DIR          append to the partition logs of the data folder DIR\n"
           "                          directly (no broker may be serving it); creates the topics\n"
-          "  -b, --brokers HOST:PORT produce to a running broker with librdkafka\n"
+          "                          with retention.ms=-1 (event times are in the past)\n"
+          "  -b, --brokers HOST:PORT produce to a running broker with librdkafka (without\n"
+          "                          --rate, create the topics with retention.ms=-1 first)\n"
           "  -j, --jsonl             print one line per event to stdout:\n"
           "                          {\"person\":{...}} | {\"auction\":{...}} | {\"bid\":{...}}\n"
           "Options:\n"
@@ -202,7 +204,31 @@ static int write_data(const opts_t *o, int64_t counts[3])
 {
     sl_err_t err = {0};
     sl_rt_logs_t *logs = NULL;
-    if (sl_fs_mkdir_p(o->data) != 0 || sl_rt_logs_embedded(o->data, &logs, &err) != 0) {
+    /* Topics it creates keep every record (retention.ms -1): the events carry
+     * historic timestamps, which the default 7-day retention would delete. */
+    sl_registry_t *reg = NULL;
+    if (sl_fs_mkdir_p(o->data) != 0 || sl_registry_open(o->data, &reg, &err) != 0) {
+        fprintf(stderr, "nexmark_gen: opening %s: %s\n", o->data, err.msg[0] ? err.msg : strerror(errno));
+        return -1;
+    }
+    for (int k = 0; k < 3; k++) {
+        sl_topic_info_t info;
+        if (sl_registry_get_topic(reg, nx_topic(k), &info, &err) == 0)
+            continue;
+        memset(&info, 0, sizeof info);
+        snprintf(info.name, sizeof info.name, "%s", nx_topic(k));
+        info.partitions = o->partitions;
+        info.nconfigs = 1;
+        snprintf(info.configs[0].key, sizeof info.configs[0].key, "retention.ms");
+        snprintf(info.configs[0].value, sizeof info.configs[0].value, "-1");
+        if (sl_registry_create_topic(reg, &info, &err) != 0) {
+            fprintf(stderr, "nexmark_gen: creating %s: %s\n", nx_topic(k), err.msg);
+            sl_registry_close(reg);
+            return -1;
+        }
+    }
+    sl_registry_close(reg);
+    if (sl_rt_logs_embedded(o->data, &logs, &err) != 0) {
         fprintf(stderr, "nexmark_gen: opening %s: %s\n", o->data, err.msg[0] ? err.msg : strerror(errno));
         return -1;
     }
@@ -212,10 +238,6 @@ static int write_data(const opts_t *o, int64_t counts[3])
     for (int k = 0; k < 3 && rc == 0; k++) {
         int32_t n = 0;
         rc = logs->partitions(logs->ctx, nx_topic(k), &n, &err);
-        if (rc == SL_E_NOTFOUND) {
-            n = o->partitions;
-            rc = logs->create_topic(logs->ctx, nx_topic(k), n, &err);
-        }
         if (rc == 0 && (n < 1 || n > MAX_PARTITIONS))
             rc = sl_err_set(&err, SL_E_INVAL, "topic %s has %d partitions (1..%d supported)", nx_topic(k), (int)n,
                             MAX_PARTITIONS);
