@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,17 @@ static void usage(FILE *f)
           "  -w, --warmup-ms MS  ignore records whose timestamp is within MS of the first\n"
           "                      record's (default 0)\n"
           "  -t, --timeout S     give up after S seconds in all (default 600)\n"
+          "SIGINT or SIGTERM stops it too, printing what was measured.\n"
           "  -h, --help          this help\n",
           f);
+}
+
+static volatile sig_atomic_t g_stop; /* SIGINT / SIGTERM: report what was measured so far */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
 }
 
 static double now_ms(void)
@@ -93,6 +103,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *settings[][2] = {{"bootstrap.servers", brokers}, {"group.id", "nexmark-lat"},
@@ -111,7 +123,7 @@ int main(int argc, char **argv)
     double start = now_ms();
     /* the output topic appears when the job starts: wait for its metadata */
     int nparts = 0;
-    while (nparts == 0 && now_ms() - start < timeout * 1e3) {
+    while (!g_stop && nparts == 0 && now_ms() - start < timeout * 1e3) {
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
         if (rd_kafka_metadata(rk, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
@@ -140,7 +152,7 @@ int main(int argc, char **argv)
     double *lat = malloc(cap * sizeof *lat);
     double last_rx = 0, first_ts = -1;
     long total = 0;
-    while (lat && now_ms() - start < timeout * 1e3) {
+    while (lat && !g_stop && now_ms() - start < timeout * 1e3) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         double now = now_ms();
         if (!m) {

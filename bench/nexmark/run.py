@@ -240,18 +240,26 @@ def latency_one(a, name, job, rate):
     lat = None
     try:
         wait_port(port, run)
-        events = int(rate * a.seconds)
-        lat = subprocess.Popen([a.lat, "--brokers", brokers, "--topic", "nexmark-" + name, "--idle", "3",
-                                "--warmup-ms", "1000", "--timeout", str(a.seconds + 60)],
+        # 10 s windows give a result per window: run long enough for a few
+        seconds = max(a.seconds, 35) if reference.MODES.get(name) == "windowed" and a.seconds >= 10 else a.seconds
+        events = int(rate * seconds)
+        lat = subprocess.Popen([a.lat, "--brokers", brokers, "--topic", "nexmark-" + name, "--idle", "12",
+                                "--warmup-ms", "1000", "--timeout", str(seconds + 60)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         g = [a.gen, "--brokers", brokers, "--rate", str(rate), "--events", str(events), "--seed", str(a.seed),
              "--quiet"]
-        subprocess.run(g, check=True, timeout=a.seconds * 3 + 60)
-        out, err = lat.communicate(timeout=a.seconds + 90)
+        subprocess.run(g, check=True, timeout=seconds * 3 + 60)
+        # every result is out one commit interval after the last event: stop the
+        # consumer if its --idle has not already (e.g. when there are no results)
+        try:
+            out, err = lat.communicate(timeout=8)
+        except subprocess.TimeoutExpired:
+            lat.send_signal(signal.SIGTERM)
+            out, err = lat.communicate(timeout=30)
         m = re.search(r"records=(\d+) p50_ms=([0-9.]+) p99_ms=([0-9.]+) max_ms=([0-9.]+)", out)
         if not m:
             raise RuntimeError("nexmark_lat: %s %s" % (out.strip(), err.strip()[-500:]))
-        return {"query": name, "rate": rate, "seconds": a.seconds, "records": int(m.group(1)),
+        return {"query": name, "rate": rate, "seconds": seconds, "records": int(m.group(1)),
                 "p50_ms": float(m.group(2)), "p99_ms": float(m.group(3)), "max_ms": float(m.group(4))}
     except Exception as e:
         return {"query": name, "rate": rate, "error": str(e)[:500]}
@@ -353,7 +361,8 @@ def main(argv):
     p.add_argument("--threads", type=int, default=1, help="throughput: worker threads (= partitions)")
     p.add_argument("--thread-list", default="1,2", help="bench: thread counts to run")
     p.add_argument("--rate", type=int, default=10000, help="latency: events/s (bench: at most half the max)")
-    p.add_argument("--seconds", type=int, default=10, help="latency: seconds per query (bench: 0 skips)")
+    p.add_argument("--seconds", type=int, default=10,
+                   help="latency: seconds per query (35 for windowed queries when >= 10; bench: 0 skips)")
     p.add_argument("--timeout", type=int, default=120, help="check: seconds per query")
     p.add_argument("--dir", default=os.environ.get("SL_BENCH_DIR", "/tmp"), help="parent of the data folders")
     p.add_argument("--results", help="write the results as JSON to this file")
