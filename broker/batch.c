@@ -72,8 +72,22 @@ typedef struct cursor {
     const uint8_t *p, *end;
 } cursor_t;
 
+/* Most varints in a record are one byte (small deltas and lengths): decode
+ * those inline, the rest through sl_varint_get. */
+static inline bool read_small(cursor_t *c, int64_t *v)
+{
+    if (c->p < c->end && *c->p < 0x80) {
+        uint8_t u = *c->p++;
+        *v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+        return true;
+    }
+    return false;
+}
+
 static int read_varlong(cursor_t *c, int64_t *v)
 {
+    if (read_small(c, v))
+        return 0;
     size_t n = sl_varint_get(c->p, (size_t)(c->end - c->p), SL_VARINT_MAX, v);
     c->p += n;
     return n ? 0 : -1;
@@ -82,6 +96,10 @@ static int read_varlong(cursor_t *c, int64_t *v)
 static int read_varint32(cursor_t *c, int32_t *v)
 {
     int64_t w;
+    if (read_small(c, &w)) {
+        *v = (int32_t)w;
+        return 0;
+    }
     size_t n = sl_varint_get(c->p, (size_t)(c->end - c->p), VARINT32_MAX_BYTES, &w);
     if (!n || w < INT32_MIN || w > INT32_MAX)
         return -1;

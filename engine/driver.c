@@ -381,6 +381,21 @@ int sl_driver_advance_time(sl_driver_t *d, int64_t ms, sl_err_t *err)
     return 0;
 }
 
+int sl_driver_advance_stream_time(sl_driver_t *d, int64_t t, sl_err_t *err)
+{
+    if (d->fatal)
+        return fail(d, d->fatal, &d->fatal_err, err);
+    for (int i = 0; i < d->n_tasks; i++) {
+        sl_err_t e = {0};
+        int rc = sl_task_advance(d->tasks[i], t, &e);
+        if (rc < 0)
+            return fail(d, rc, &e, err);
+        if ((rc = drain(d, err)) != 0) /* what closed may feed later sub-topologies */
+            return rc;
+    }
+    return d->fatal ? fail(d, d->fatal, &d->fatal_err, err) : 0;
+}
+
 int64_t sl_driver_wall_time(const sl_driver_t *d) { return d->wall; }
 
 int64_t sl_driver_stream_time(const sl_driver_t *d, const char *node)

@@ -264,6 +264,11 @@ int sl_driver_commit(sl_driver_t *d, sl_err_t *err);
  * commit if commit_interval_ms has passed.  Returns what the commit returned. */
 int sl_driver_advance_time(sl_driver_t *d, int64_t ms, sl_err_t *err);
 int64_t sl_driver_wall_time(const sl_driver_t *d);
+/* Move every task's stream time forward to t without a record, as the
+ * runtime does for an idle source (sl_runtime_opts.idle_timeout_ms): windows
+ * and join results that close by t are forwarded (emit final), and what they
+ * cause downstream is processed.  A task already past t is left alone. */
+int sl_driver_advance_stream_time(sl_driver_t *d, int64_t t, sl_err_t *err);
 /* Stream time (largest timestamp seen) of the task running `node`; -1 before
  * any record (or SL_E_NOTFOUND for an unknown node: check the node name). */
 int64_t sl_driver_stream_time(const sl_driver_t *d, const char *node);

@@ -129,13 +129,21 @@ static void rt_fail(sl_runtime_t *rt, int rc, const sl_err_t *e)
 
 /* A task without input for idle_timeout_ms lets its stream time follow the
  * wall clock from its last record (windows can close on an idle source). */
-static void advance_idle(sl_runtime_t *rt, rt_task_t *t, int64_t now)
+static int advance_idle(sl_runtime_t *rt, rt_task_t *t, int64_t now, sl_err_t *err)
 {
     int64_t idle = now - t->last_input_wall;
-    if (rt->opts.idle_timeout_ms <= 0 || idle < rt->opts.idle_timeout_ms || t->stream_time_at_input < 0)
-        return;
-    if (t->stream_time_at_input + idle > sl_task_stream_time(t->task))
-        sl_task_set_stream_time(t->task, t->stream_time_at_input + idle);
+    if (rt->opts.idle_timeout_ms <= 0 || idle < rt->opts.idle_timeout_ms || t->stream_time_at_input < 0 || t->fatal)
+        return 0;
+    uint64_t adds = t->adds;
+    int rc = sl_task_advance(t->task, t->stream_time_at_input + idle, err);
+    if (rc < 0) {
+        t->fatal = rc;
+        t->fatal_err = *err;
+        return rc;
+    }
+    if (rc > 0 && t->adds != adds)
+        t->dirty = true; /* what closed is published by the commit that follows */
+    return 0;
 }
 
 static void *worker_main(void *arg)
@@ -157,7 +165,8 @@ static void *worker_main(void *arg)
         int64_t now = sl_now_ms();
         if (now - last_commit >= rt->opts.commit_interval_ms) {
             for (size_t i = 0; i < w->n_tasks; i++) {
-                advance_idle(rt, w->tasks[i], now);
+                if (advance_idle(rt, w->tasks[i], now, &e) != 0)
+                    rt_fail(rt, w->tasks[i]->fatal, &e);
                 if (w->tasks[i]->dirty && !w->tasks[i]->fatal && rt_task_commit(w->tasks[i], &e) != 0)
                     rt_fail(rt, w->tasks[i]->fatal, &e);
             }
@@ -310,6 +319,7 @@ static int make_workers(sl_runtime_t *rt, sl_err_t *err)
     }
     for (size_t i = 0; i < rt->n_tasks; i++) {
         rt_worker_t *w = &rt->workers[i % (size_t)n];
+        rt->tasks[i].worker = (int)(i % (size_t)n);
         w->tasks[w->n_tasks++] = &rt->tasks[i];
     }
     return 0;
@@ -368,7 +378,7 @@ int sl_runtime_new(const sl_topo_t *t, const sl_runtime_opts_t *opts, sl_runtime
         for (int32_t p = 0; p < parts[s] && !rc; p++)
             rc = rt_task_open(rt, &rt->tasks[rt->n_tasks++], s, p, err);
     free(parts);
-    if (rc || (rc = make_workers(rt, err)) != 0)
+    if (rc || (rc = make_workers(rt, err)) != 0 || (rc = rt_link_hand_offs(rt, err)) != 0)
         goto fail;
     *out = rt;
     return 0;

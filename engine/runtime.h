@@ -27,10 +27,15 @@ typedef struct rt_src {
 
 /* One output partition a task may write: its batch in progress and the next
  * sequence number of the task's producer id on it. */
+struct rt_task;
+
 typedef struct rt_out {
     int topic; /* index in sl_runtime.topics */
     int32_t partition;
     void *part;
+    struct rt_task *direct; /* a repartition partition whose reader runs on this worker: records are
+                             * handed to it (sl_task_process) instead of going through the log */
+    int direct_src;         /* that reader's source index for this topic */
     sl_batch_builder_t b;
     bool open;
     bool touched; /* appended to since the last sync */
@@ -55,9 +60,17 @@ typedef struct rt_pending {
     size_t off, len;     /* bytes in rt_task.outbox */
 } rt_pending_t;
 
+/* Hand-off watermark: records of producer pid with sequence < next are in
+ * this task's state (handed over directly, see rt_out.direct). */
+typedef struct rt_applied {
+    int64_t pid;
+    int64_t next;
+} rt_applied_t;
+
 typedef struct rt_task {
     sl_runtime_t *rt;
     int sub, partition;
+    int worker;
     int64_t pid; /* producer id stamped on every batch this task writes */
     sl_env_t *env;
     sl_task_t *task;
@@ -76,6 +89,12 @@ typedef struct rt_task {
     sl_header_t *hdrs; /* output header conversion, reused */
     size_t cap_hdrs;
     bool dirty;        /* processed records since the last commit */
+    struct rt_task **down; /* tasks this one hands records to: committed before it */
+    size_t n_down;
+    rt_applied_t *applied; /* per upstream producer handing records to this task */
+    size_t n_applied;
+    uint64_t handed_in;    /* records handed to this task since its last poll bookkeeping */
+    uint64_t adds;     /* records added to output batches (dead letters too) */
     int64_t last_input_wall, stream_time_at_input;
     int fatal;
     sl_err_t fatal_err;
@@ -128,5 +147,10 @@ void rt_task_close(rt_task_t *t);
 int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err);
 /* Flush, checkpoint (state + input offsets + output batches), publish. */
 int rt_task_commit(rt_task_t *t, sl_err_t *err);
+/* After every task is open and on its worker: link each output partition of
+ * an internal repartition topic whose reading task runs on the same worker,
+ * so records are handed over in memory (no log round trip).  See
+ * runtime_task.c for when this is exactly-once. */
+int rt_link_hand_offs(sl_runtime_t *rt, sl_err_t *err);
 
 #endif

@@ -52,11 +52,55 @@ static int out_finish(rt_task_t *t, size_t oi)
     return 0;
 }
 
+/* The hand-off watermark of producer pid in task d (created at 0). */
+static rt_applied_t *applied_get(rt_task_t *d, int64_t pid)
+{
+    for (size_t i = 0; i < d->n_applied; i++)
+        if (d->applied[i].pid == pid)
+            return &d->applied[i];
+    rt_applied_t *a = realloc(d->applied, (d->n_applied + 1) * sizeof *a);
+    if (!a)
+        return NULL;
+    d->applied = a;
+    a[d->n_applied] = (rt_applied_t){pid, 0};
+    return &a[d->n_applied++];
+}
+
+/* Hand rec to the task reading output o (same worker thread), numbered with
+ * the sequence it would have had in the log; one the reader has applied
+ * already (replayed after a crash) is skipped. */
+static int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
+{
+    rt_task_t *d = o->direct;
+    int64_t seq = o->seq++;
+    rt_applied_t *a = applied_get(d, t->pid);
+    if (!a)
+        return task_fail(t, SL_E_NOMEM, "out of memory", "");
+    t->adds++;
+    if (seq < a->next)
+        return 0;
+    a->next = seq + 1;
+    sl_err_t e = {0};
+    int rc = sl_task_process(d->task, o->direct_src, rec, &e);
+    if (rc) {
+        task_fail(d, rc, "", e.msg);
+        return task_fail(t, rc, "handing over to the next sub-topology: ", d->fatal_err.msg);
+    }
+    if (d->fatal)
+        return task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg);
+    d->dirty = true;
+    d->handed_in++;
+    return 0;
+}
+
 /* Add rec (plus `extra` headers) to output oi's batch in progress. */
 static int out_add(rt_task_t *t, size_t oi, const sl_rec_t *rec, const sl_rec_header_t *extra, size_t n_extra)
 {
     rt_out_t *o = &t->outs[oi];
+    if (o->direct)
+        return hand_off(t, o, rec);
     size_t nh = rec->header_count + n_extra;
+    t->adds++;
     if (nh > t->cap_hdrs) {
         sl_header_t *h = realloc(t->hdrs, nh * sizeof *h);
         if (!h)
@@ -126,11 +170,22 @@ static int poll_batch(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const uint8_t *
     sl_err_t e = {0};
     if (sl_batch_iter_start(&w->it, p, len, &e) != 0)
         return task_fail(t, SL_E_IO, "reading an input batch: ", e.msg);
+    /* Records a producer handed over directly before a crash, replayed into
+     * the log after a restart that could not hand over: applied already. */
+    int64_t skip_below = -1;
+    for (size_t i = 0; i < t->n_applied; i++)
+        if (t->applied[i].pid == w->it.hdr.producer_id && w->it.hdr.base_sequence >= 0 &&
+            t->applied[i].next <= INT32_MAX)
+            skip_below = t->applied[i].next;
     sl_record_t r;
     int rc;
     while ((rc = sl_batch_iter_next(&w->it, &r, &e)) == 1) {
         if (r.offset < s->offset)
             continue;
+        if (skip_below >= 0 && w->it.hdr.base_sequence + (r.offset - w->it.hdr.base_offset) < skip_below) {
+            s->offset = r.offset + 1;
+            continue;
+        }
         if ((size_t)r.header_count > w->cap_hv) {
             sl_rec_header_t *hv = realloc(w->hv, (size_t)r.header_count * sizeof *hv);
             if (!hv)
@@ -184,7 +239,10 @@ int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
                 return task_error(t, err);
             if (h.base_offset + h.last_offset_delta + 1 > s->offset) /* control batches, compacted gaps */
                 s->offset = h.base_offset + h.last_offset_delta + 1;
-            if ((sl_env_checkpoint_wanted(t->env) || t->outbox.len > OUTBOX_MAX) && rt_task_commit(t, err) != 0)
+            bool want = sl_env_checkpoint_wanted(t->env) || t->outbox.len > OUTBOX_MAX;
+            for (size_t d = 0; !want && d < t->n_down; d++) /* readers fed by hand-off fill up too */
+                want = sl_env_checkpoint_wanted(t->down[d]->env) || t->down[d]->outbox.len > OUTBOX_MAX;
+            if (want && rt_task_commit(t, err) != 0)
                 return task_error(t, err);
         }
     }
@@ -194,6 +252,15 @@ int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
         t->stream_time_at_input = sl_task_stream_time(t->task);
         atomic_fetch_add_explicit(&t->records_in, (uint64_t)n, memory_order_relaxed);
     }
+    for (size_t i = 0; i < t->n_down; i++) {
+        rt_task_t *d = t->down[i];
+        if (!d->handed_in)
+            continue;
+        d->last_input_wall = t->last_input_wall;
+        d->stream_time_at_input = sl_task_stream_time(d->task);
+        atomic_fetch_add_explicit(&d->records_in, d->handed_in, memory_order_relaxed);
+        d->handed_in = 0;
+    }
     return n;
 }
 
@@ -202,6 +269,7 @@ int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
 static int pack_str(msgpack_packer *pk, const char *s) { return msgpack_pack_str_with_body(pk, s, strlen(s)); }
 
 /* {"pid", "stream_time", "offsets": {topic: next offset}, "seqs": [[topic, partition, next seq]],
+ *  "applied": [[producer id, next seq]] (hand-off watermarks),
  *  "outbox": [[topic, partition, seq, count, from_offset, offset, length]]}; offset and length
  * locate a batch in the META_OUTBOX item, which is the outbox buffer itself (no extra copy). */
 static int meta_encode(rt_task_t *t)
@@ -213,7 +281,7 @@ static int meta_encode(rt_task_t *t)
     size_t n_seq = 0;
     for (size_t i = 0; i < t->n_outs; i++)
         n_seq += t->outs[i].seq > 0;
-    int rc = msgpack_pack_map(&pk, 5) || pack_str(&pk, "pid") || msgpack_pack_int64(&pk, t->pid) ||
+    int rc = msgpack_pack_map(&pk, 6) || pack_str(&pk, "pid") || msgpack_pack_int64(&pk, t->pid) ||
              pack_str(&pk, "stream_time") || msgpack_pack_int64(&pk, sl_task_stream_time(t->task)) ||
              pack_str(&pk, "offsets") || msgpack_pack_map(&pk, (uint32_t)t->n_srcs);
     for (size_t i = 0; !rc && i < t->n_srcs; i++)
@@ -223,6 +291,10 @@ static int meta_encode(rt_task_t *t)
         if (t->outs[i].seq > 0)
             rc = msgpack_pack_array(&pk, 3) || pack_str(&pk, rt->topics[t->outs[i].topic].name) ||
                  msgpack_pack_int32(&pk, t->outs[i].partition) || msgpack_pack_int64(&pk, t->outs[i].seq);
+    rc = rc || pack_str(&pk, "applied") || msgpack_pack_array(&pk, (uint32_t)t->n_applied);
+    for (size_t i = 0; !rc && i < t->n_applied; i++)
+        rc = msgpack_pack_array(&pk, 2) || msgpack_pack_int64(&pk, t->applied[i].pid) ||
+             msgpack_pack_int64(&pk, t->applied[i].next);
     rc = rc || pack_str(&pk, "outbox") || msgpack_pack_array(&pk, (uint32_t)t->n_pend);
     for (size_t i = 0; !rc && i < t->n_pend; i++) {
         const rt_pending_t *p = &t->pend[i];
@@ -332,6 +404,17 @@ static int meta_restore(rt_task_t *t, sl_err_t *err)
                 if (oi >= 0 && is_int(&x->via.array.ptr[2]))
                     t->outs[oi].seq = x->via.array.ptr[2].via.i64;
             }
+        } else if (str_is(k, "applied") && v->type == MSGPACK_OBJECT_ARRAY) {
+            for (uint32_t j = 0; j < v->via.array.size; j++) {
+                const msgpack_object *x = &v->via.array.ptr[j];
+                if (x->type != MSGPACK_OBJECT_ARRAY || x->via.array.size != 2 || !is_int(&x->via.array.ptr[0]) ||
+                    !is_int(&x->via.array.ptr[1]))
+                    continue;
+                rt_applied_t *a = applied_get(t, x->via.array.ptr[0].via.i64);
+                if (!a)
+                    return sl_err_set(err, SL_E_NOMEM, "out of memory");
+                a->next = x->via.array.ptr[1].via.i64;
+            }
         } else if (str_is(k, "outbox") && v->type == MSGPACK_OBJECT_ARRAY) {
             outbox = v;
         }
@@ -358,7 +441,15 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err)
     if (t->fatal)
         return task_error(t, err);
     sl_err_t e = {0};
-    int rc = sl_env_flush(t->env, &e);
+    int rc;
+    /* What this task handed over must be in its readers' checkpoints before
+     * this one says its inputs are consumed. */
+    for (size_t i = 0; i < t->n_down; i++)
+        if (t->down[i]->dirty && (rc = rt_task_commit(t->down[i], &e)) != 0) {
+            task_fail(t, rc, "", e.msg);
+            return task_error(t, err);
+        }
+    rc = sl_env_flush(t->env, &e);
     if (rc) {
         task_fail(t, SL_E_STORE, "flushing the stores: ", e.msg);
         return task_error(t, err);
@@ -419,6 +510,8 @@ void rt_task_close(rt_task_t *t)
     free(t->sinks);
     free(t->pend);
     free(t->hdrs);
+    free(t->down);
+    free(t->applied);
     sl_buf_free(&t->outbox);
     sl_buf_free(&t->meta);
     memset(t, 0, sizeof *t);
@@ -522,4 +615,85 @@ int rt_task_open(sl_runtime_t *rt, rt_task_t *t, int sub, int partition, sl_err_
     if ((rc = add_sink(t, rt->dlq, &t->dlq_sink, err)) != 0)
         return rc;
     return meta_restore(t, err);
+}
+
+/* ---- hand-offs ------------------------------------------------------------------------------------------ */
+
+/* A sub-topology may hand records over only if replaying its input after a
+ * crash produces the same records in the same order, so that sequence
+ * numbers identify them: no stores (whose cache flushes forward at commit
+ * times that differ between runs), only per-record operators. */
+static bool sub_replays_identically(const sl_topo_t *topo, int sub)
+{
+    for (size_t i = 0; i < topo->n_nodes; i++)
+        if (topo->nodes[i].sub == sub && (topo->nodes[i].store || topo->nodes[i].join))
+            return false;
+    return true;
+}
+
+static bool is_repartition(const sl_topo_t *topo, const char *topic)
+{
+    for (size_t i = 0; i < topo->n_repartition; i++)
+        if (!strcmp(topo->repartition[i], topic))
+            return true;
+    return false;
+}
+
+/* Link output o of task u to the task reading it when that task runs on the
+ * same worker and has consumed everything the log holds for it (so no record
+ * of u still waits there).  Exactly-once: the reader records per producer the
+ * next sequence it applied (checkpointed with its state), skips sequences
+ * below it (replays), and commits before its producer does (rt_task_commit),
+ * so a producer's committed offsets never cover a record its reader lost. */
+static int link_one(sl_runtime_t *rt, rt_task_t *u, rt_out_t *o, sl_err_t *err)
+{
+    const char *topic = rt->topics[o->topic].name;
+    for (size_t i = 0; i < rt->n_tasks; i++) {
+        rt_task_t *d = &rt->tasks[i];
+        if (d->partition != o->partition || d->worker != u->worker || d == u)
+            continue;
+        for (size_t s = 0; s < d->n_srcs; s++) {
+            if (strcmp(d->srcs[s].topic, topic) != 0)
+                continue;
+            if (d->srcs[s].offset < rt->logs->readable_end(d->srcs[s].part) ||
+                d->srcs[s].offset < rt->logs->end_offset(d->srcs[s].part))
+                return 0; /* records wait in the log: this run keeps using it */
+            o->direct = d;
+            o->direct_src = d->srcs[s].source;
+            for (size_t k = 0; k < u->n_down; k++)
+                if (u->down[k] == d)
+                    return 0;
+            rt_task_t **down = realloc(u->down, (u->n_down + 1) * sizeof *down);
+            if (!down)
+                return sl_err_set(err, SL_E_NOMEM, "out of memory");
+            u->down = down;
+            u->down[u->n_down++] = d;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+int rt_link_hand_offs(sl_runtime_t *rt, sl_err_t *err)
+{
+    size_t linked = 0;
+    for (size_t i = 0; i < rt->n_tasks; i++) {
+        rt_task_t *u = &rt->tasks[i];
+        if (!sub_replays_identically(rt->topo, u->sub))
+            continue;
+        for (size_t k = 0; k < u->n_sinks; k++) {
+            if (k == u->dlq_sink || !is_repartition(rt->topo, u->sinks[k].name))
+                continue;
+            for (int32_t p = 0; p < u->sinks[k].partitions; p++) {
+                rt_out_t *o = &u->outs[u->sinks[k].base + (size_t)p];
+                int rc = link_one(rt, u, o, err);
+                if (rc)
+                    return rc;
+                linked += o->direct != NULL;
+            }
+        }
+    }
+    if (linked)
+        sl_log(SL_DEBUG, "engine", "%zu repartition partition(s) handed over in memory (same worker)", linked);
+    return 0;
 }

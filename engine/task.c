@@ -137,6 +137,36 @@ int sl_task_process(sl_task_t *task, int source, const sl_rec_t *rec, sl_err_t *
     return rc;
 }
 
+int sl_task_advance(sl_task_t *task, int64_t t, sl_err_t *err)
+{
+    if (task->fatal_rc) {
+        if (err)
+            *err = task->fatal_err;
+        return task->fatal_rc;
+    }
+    if (t <= task->stream_time)
+        return 0;
+    task->stream_time = t;
+    for (size_t i = 0; i < task->n_nodes && !task->fatal_rc; i++) {
+        tnode_t *n = &task->nodes[i];
+        sl_err_t e;
+        e.msg[0] = '\0';
+        int rc = n->op ? sl_op_advance(n->op, &e) : 0;
+        if (rc && !task->fatal_rc) {
+            task->fatal_rc = rc;
+            task->fatal_err = e;
+            if (!e.msg[0])
+                sl_err_set(&task->fatal_err, rc, "node '%s': %s", n->def->name, sl_engine_strerror(rc));
+        }
+    }
+    if (task->fatal_rc) {
+        if (err)
+            *err = task->fatal_err;
+        return task->fatal_rc;
+    }
+    return 1;
+}
+
 int sl_task_check(sl_task_t *task, sl_err_t *err)
 {
     for (size_t i = 0; i < task->n_nodes && !task->fatal_rc; i++) {

@@ -90,6 +90,11 @@ int sl_task_check(sl_task_t *task, sl_err_t *err);
 int sl_task_subtopology(const sl_task_t *task);
 int64_t sl_task_stream_time(const sl_task_t *task);
 void sl_task_set_stream_time(sl_task_t *task, int64_t t);
+/* Move stream time forward to t without a record (an idle source): every
+ * operator forwards what closes by time alone (emit-final windows, unmatched
+ * join results), depth-first like records.  No-op unless t > stream time.
+ * Returns 1 when it moved, 0 when not, or a fatal code. */
+int sl_task_advance(sl_task_t *task, int64_t t, sl_err_t *err);
 /* Counters of topology node `node_index` when this task runs it, else NULL. */
 const sl_op_stats_t *sl_task_stats(const sl_task_t *task, int node_index);
 

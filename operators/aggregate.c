@@ -28,6 +28,8 @@ static int record_num(agg_op_t *g, const sl_rec_t *rec, sl_num_t *n, sl_err_t *e
         return 0;
     }
     msgpack_object o;
+    if (sl_num_from_msgpack(rec->value, (size_t)rec->value_len, n) == 0)
+        return 0;
     if (sl_codec_decode(g->codec, rec->value, (size_t)rec->value_len, &o) != 0 || sl_num_from_object(&o, n) != 0)
         return sl_err_set(err, SL_E_RECORD, "node '%s' (%s): the value is not a msgpack number", op->ctx.node_name,
                           sl_op_kind_name(op->spec.kind));
@@ -44,6 +46,8 @@ static int corrupt_state(const sl_op_t *op, sl_err_t *err)
 
 static int stored_num(agg_op_t *g, const uint8_t *p, size_t n, sl_num_t *out, sl_err_t *err)
 {
+    if (sl_num_from_msgpack(p, n, out) == 0)
+        return 0;
     msgpack_object o;
     if (sl_codec_decode(g->codec, p, n, &o) != 0 || sl_num_from_object(&o, out) != 0)
         return corrupt_state(&g->base, err);
@@ -259,4 +263,4 @@ static void agg_close(sl_op_t *op)
     sl_buf_free(&g->fwd);
 }
 
-const op_vtab_t sl_op_agg_vt = {sizeof(agg_op_t), agg_open, agg_process, agg_close};
+const op_vtab_t sl_op_agg_vt = {sizeof(agg_op_t), agg_open, agg_process, agg_close, NULL};

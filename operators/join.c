@@ -182,4 +182,10 @@ static void join_close(sl_op_t *op)
     sl_buf_free(&j->starts);
 }
 
-const op_vtab_t sl_op_join_vt = {sizeof(join_op_t), join_open, join_process, join_close};
+static int join_advance(sl_op_t *op, sl_err_t *err)
+{
+    join_op_t *j = (join_op_t *)op;
+    return j->js->kind == SL_JOIN_STREAM_STREAM ? join_ss_advance(j, err) : 0;
+}
+
+const op_vtab_t sl_op_join_vt = {sizeof(join_op_t), join_open, join_process, join_close, join_advance};

@@ -29,5 +29,8 @@ int join_emit(join_op_t *j, const uint8_t *key, int32_t key_len, const sl_rec_t 
 /* stream-stream (join_stream_stream.c) */
 int join_ss_open(join_op_t *j, sl_err_t *err);
 int join_ss_process(join_op_t *j, const sl_rec_t *rec, sl_err_t *err);
+/* Stream time moved without a record: emit the unmatched outer/left results
+ * whose windows it closed. */
+int join_ss_advance(join_op_t *j, sl_err_t *err);
 
 #endif

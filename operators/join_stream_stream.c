@@ -246,6 +246,18 @@ int join_ss_process(join_op_t *j, const sl_rec_t *rec, sl_err_t *err)
     return rc ? rc : buffer_put(j, rec, matched, err);
 }
 
+int join_ss_advance(join_op_t *j, sl_err_t *err)
+{
+    int64_t st = *j->base.ctx.stream_time;
+    int rc = join_find_other(j, err);
+    sl_store_t *left = j->side ? j->other : j->base.store, *right = j->side ? j->base.store : j->other;
+    if (!rc)
+        rc = close_windows(j, left, 0, st, err);
+    if (!rc)
+        rc = close_windows(j, right, 1, st, err);
+    return rc == SL_E_RECORD ? SL_E_STORE : rc;
+}
+
 /* Open this side's buffer (ctx.store_name, "<store>:<partition>"); the other
  * side's is the other store name with the same partition suffix. */
 int join_ss_open(join_op_t *j, sl_err_t *err)

@@ -1,6 +1,8 @@
 /* Numbers for count / sum / min / max / avg, in one place for the plain and
  * the windowed aggregations: decoding a msgpack integer or float, int64
  * arithmetic while it fits (then a float), exact int comparison. */
+#include <string.h>
+
 #include "operators/op.h"
 
 int sl_num_from_object(const msgpack_object *o, sl_num_t *n)
@@ -21,6 +23,67 @@ int sl_num_from_object(const msgpack_object *o, sl_num_t *n)
         return 0;
     default:
         return -1;
+    }
+}
+
+static uint64_t be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+int sl_num_from_msgpack(const uint8_t *p, size_t n, sl_num_t *out)
+{
+    if (n == 0)
+        return -1;
+    uint8_t t = p[0];
+    if (t <= 0x7f || t >= 0xe0) { /* positive / negative fixint */
+        if (n != 1)
+            return -1;
+        *out = (sl_num_t){.i = (int8_t)t};
+        if (t <= 0x7f)
+            out->i = t;
+        return 0;
+    }
+    static const uint8_t width[] = {[0xcc - 0xca] = 1, [0xcd - 0xca] = 2, [0xce - 0xca] = 4, [0xcf - 0xca] = 8,
+                                    [0xd0 - 0xca] = 1, [0xd1 - 0xca] = 2, [0xd2 - 0xca] = 4, [0xd3 - 0xca] = 8,
+                                    [0xca - 0xca] = 4, [0xcb - 0xca] = 8};
+    if (t < 0xca || t > 0xd3)
+        return -1;
+    int w = width[t - 0xca];
+    if (n != (size_t)w + 1)
+        return -1;
+    uint64_t u = be(p + 1, w);
+    switch (t) {
+    case 0xca: {
+        uint32_t b = (uint32_t)u;
+        float f;
+        memcpy(&f, &b, 4);
+        *out = (sl_num_t){.is_float = true, .f = f};
+        return 0;
+    }
+    case 0xcb: {
+        double d;
+        memcpy(&d, &u, 8);
+        *out = (sl_num_t){.is_float = true, .f = d};
+        return 0;
+    }
+    case 0xcc:
+    case 0xcd:
+    case 0xce:
+    case 0xcf:
+        if (u > (uint64_t)INT64_MAX)
+            *out = (sl_num_t){.is_float = true, .f = (double)u};
+        else
+            *out = (sl_num_t){.i = (int64_t)u};
+        return 0;
+    default: { /* signed: sign-extend from w bytes */
+        int shift = 64 - 8 * w;
+        *out = (sl_num_t){.i = (int64_t)(u << shift) >> shift};
+        return 0;
+    }
     }
 }
 

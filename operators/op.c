@@ -79,6 +79,13 @@ int sl_op_take_error(sl_op_t *op, sl_err_t *err)
     return rc;
 }
 
+int sl_op_advance(sl_op_t *op, sl_err_t *err)
+{
+    if (!op || !op->vt->advance)
+        return 0;
+    return op->vt->advance(op, err);
+}
+
 sl_store_t *sl_op_store(const sl_op_t *op) { return op->store; }
 
 void sl_op_close(sl_op_t *op)

@@ -11,6 +11,9 @@ typedef struct op_vtab {
     int (*open)(sl_op_t *op, sl_err_t *err);
     int (*process)(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err);
     void (*close)(sl_op_t *op); /* free what open allocated (may be NULL) */
+    /* Stream time moved without a record (an idle source): close what closes
+     * by time alone (emit-final windows, unmatched join sides).  May be NULL. */
+    int (*advance)(sl_op_t *op, sl_err_t *err);
 } op_vtab_t;
 
 struct sl_op {
@@ -45,6 +48,9 @@ int op_callback_error(const sl_op_t *op, const char *fn, sl_err_t *err);
 /* Numbers of count/sum/min/max/avg (num.c), shared by the plain and windowed
  * aggregations: a msgpack integer or float in, int64 while sums fit. */
 int sl_num_from_object(const msgpack_object *o, sl_num_t *n); /* -1: not a number */
+/* The same straight from msgpack bytes holding one number (no unpacker): -1
+ * when they hold anything else (the caller then decodes in full). */
+int sl_num_from_msgpack(const uint8_t *p, size_t n, sl_num_t *out);
 double sl_num_f(const sl_num_t *n);
 int sl_num_pack(sl_buf_t *out, const sl_num_t *n);
 sl_num_t sl_num_add(sl_num_t a, sl_num_t b); /* int64 while it fits, else a float */

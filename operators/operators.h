@@ -293,6 +293,12 @@ int sl_op_open(const sl_op_spec_t *spec, const sl_op_ctx_t *ctx, sl_op_t **op, s
  * headers, and the task's stream time at the flush as its timestamp. */
 int sl_op_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err);
 
+/* The task's stream time moved without a record (an idle source advanced
+ * it): forward what closes by time alone (emit-final windows and sessions,
+ * unmatched stream-stream join results) and apply retention.  0, or a fatal
+ * code. */
+int sl_op_advance(sl_op_t *op, sl_err_t *err);
+
 /* A fatal error raised while forwarding from a flush listener (listeners
  * cannot return one): 0 when none, else the code, with its message in *err.
  * Clears it.  The engine checks this after every sl_env_flush. */

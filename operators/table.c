@@ -43,4 +43,4 @@ static void table_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
 
 static int table_open(sl_op_t *op, sl_err_t *err) { return op_open_store(op, table_on_flush, "bytes", err); }
 
-const op_vtab_t sl_op_table_vt = {sizeof(sl_op_t), table_open, table_process, NULL};
+const op_vtab_t sl_op_table_vt = {sizeof(sl_op_t), table_open, table_process, NULL, NULL};

@@ -180,7 +180,9 @@ static int tw_close_through(win_op_t *g, int64_t st, sl_err_t *err)
             break;
         }
         const uint8_t *k = g->key.data;
-        if (!g->pane_mode) {
+        if (!g->pane_mode || g->pane == g->size) { /* a tumbling window is its one pane: no fold, no seek */
+            if (e.start > w_hi)
+                continue;
             const uint8_t *v;
             size_t vlen;
             if ((rc = win_value_out(g, e.val, e.val_len, &v, &vlen, err)) == 0 &&
@@ -228,7 +230,7 @@ static void tw_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
     int rc = 0;
     if (!e->val) /* this operator never deletes; retention drops silently */
         return;
-    if (!g->pane_mode) {
+    if (!g->pane_mode || g->pane == g->size) { /* tumbling: the pane is the window */
         const uint8_t *v;
         size_t n;
         if ((rc = win_value_out(g, e->val, e->val_len, &v, &n, &err)) == 0 &&
@@ -288,6 +290,22 @@ static int win_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
         if ((rc = window_update(g, rec, w, err)) != 0)
             return rc;
     return 0;
+}
+
+/* Stream time moved without a record: forward the windows it closes (emit
+ * final) and let retention drop what has expired, as a record would. */
+static int win_advance(sl_op_t *op, sl_err_t *err)
+{
+    win_op_t *g = (win_op_t *)op;
+    int64_t st = *op->ctx.stream_time;
+    int rc = 0;
+    if (g->w.emit == SL_WINDOW_EMIT_FINAL)
+        rc = g->w.kind == SL_WINDOW_SESSION ? sess_close_through(g, st, err)
+             : g->w.kind == SL_WINDOW_SLIDING ? slide_close_through(g, st, err)
+                                              : tw_close_through(g, st, err);
+    if (!rc && (rc = sl_store_advance(op->store, st)) != 0)
+        return op_store_error(op, rc, "advancing", err);
+    return rc;
 }
 
 static const char *win_schema(sl_op_kind_t k)
@@ -365,4 +383,4 @@ static void win_close(sl_op_t *op)
     sl_buf_free(&g->last_key);
 }
 
-const op_vtab_t sl_op_window_vt = {sizeof(win_op_t), win_open, win_process, win_close};
+const op_vtab_t sl_op_window_vt = {sizeof(win_op_t), win_open, win_process, win_close, win_advance};

@@ -82,10 +82,14 @@ int win_late(win_op_t *g, const sl_rec_t *rec, int64_t stream_time, sl_err_t *er
 
 /* window_sliding.c */
 int slide_process(win_op_t *g, const sl_rec_t *rec, sl_err_t *err);
+/* Emit final: forward the sliding windows closed by stream time st. */
+int slide_close_through(win_op_t *g, int64_t st, sl_err_t *err);
 void slide_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e);
 
 /* window_session.c */
 int sess_process(win_op_t *g, const sl_rec_t *rec, sl_err_t *err);
+/* Emit final: forward the sessions closed by stream time st. */
+int sess_close_through(win_op_t *g, int64_t st, sl_err_t *err);
 void sess_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e);
 
 #endif

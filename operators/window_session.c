@@ -44,7 +44,7 @@ static int sess_merge(void *arg, const uint8_t *a, size_t a_len, const uint8_t *
 
 /* Emit final: forward each session that closes as stream time moves from the
  * store's to st, in (end, key) order, from the store's time index. */
-static int sess_close_through(win_op_t *g, int64_t st, sl_err_t *err)
+int sess_close_through(win_op_t *g, int64_t st, sl_err_t *err)
 {
     sl_op_t *op = &g->base;
     int64_t prev = sl_store_stream_time(op->store), span = g->w.gap_ms + g->w.grace_ms;

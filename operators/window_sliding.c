@@ -6,8 +6,10 @@
  * window's value is folded from its panes when it is forwarded. */
 #include "operators/window.h"
 
-/* The window ending at t (a pane time) closes at t + grace. */
-static bool slide_closed(const win_op_t *g, int64_t t, int64_t st) { return t + g->w.grace_ms <= st; }
+/* The window [t - size, t] (t a pane time) closes at t + 1 + grace: like a
+ * tumbling window's exclusive end plus grace, so that with grace 0 a record
+ * at stream time is on time. */
+static bool slide_closed(const win_op_t *g, int64_t t, int64_t st) { return t + 1 + g->w.grace_ms <= st; }
 
 /* Fold key's panes in [t - size, t] and forward the window ending at t. */
 static int slide_emit(win_op_t *g, const uint8_t *key, size_t klen, int64_t t, sl_err_t *err)
@@ -18,15 +20,15 @@ static int slide_emit(win_op_t *g, const uint8_t *key, size_t klen, int64_t t, s
     return rc ? rc : win_emit_acc(g, key, klen, start, t, t, &acc, err);
 }
 
-/* Emit final: every window whose end t has t + grace in (store stream time,
- * st], in (t, key) order from the time index. */
-static int slide_close_through(win_op_t *g, int64_t st, sl_err_t *err)
+/* Emit final: every window whose end t has t + 1 + grace in (store stream
+ * time, st], in (t, key) order from the time index. */
+int slide_close_through(win_op_t *g, int64_t st, sl_err_t *err)
 {
     sl_op_t *op = &g->base;
     int64_t prev = sl_store_stream_time(op->store);
     if (prev != INT64_MIN && st <= prev)
         return 0;
-    int64_t hi = st - g->w.grace_ms, lo = prev == INT64_MIN ? 0 : prev - g->w.grace_ms + 1;
+    int64_t hi = st - g->w.grace_ms - 1, lo = prev == INT64_MIN ? 0 : prev - g->w.grace_ms;
     if (lo < 0)
         lo = 0;
     if (hi < lo)
@@ -84,8 +86,8 @@ void slide_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
     int64_t lo = e->start, st = *op->ctx.stream_time;
     if (same && lo <= g->last_w)
         lo = g->last_w + 1;
-    if (st != INT64_MIN && lo <= st - g->w.grace_ms)
-        lo = st - g->w.grace_ms + 1;
+    if (st != INT64_MIN && lo < st - g->w.grace_ms) /* still open: t + 1 + grace > st */
+        lo = st - g->w.grace_ms;
     sl_iter_t *it = NULL;
     sl_err_t serr = {0};
     if (rc == 0 && lo <= e->start + g->size &&

@@ -45,8 +45,9 @@ int wacc_add_record(win_op_t *g, wacc_t *acc, const sl_rec_t *rec, sl_err_t *err
                 return op_callback_error(op, "number", err);
         } else {
             msgpack_object o;
-            if (sl_codec_decode(g->codec, rec->value, (size_t)rec->value_len, &o) != 0 ||
-                sl_num_from_object(&o, &n) != 0)
+            if (sl_num_from_msgpack(rec->value, (size_t)rec->value_len, &n) != 0 &&
+                (sl_codec_decode(g->codec, rec->value, (size_t)rec->value_len, &o) != 0 ||
+                 sl_num_from_object(&o, &n) != 0))
                 return sl_err_set(err, SL_E_RECORD, "node '%s' (%s): the value is not a msgpack number",
                                   op->ctx.node_name, sl_op_kind_name(k));
         }
@@ -63,6 +64,12 @@ int wacc_add_value(win_op_t *g, wacc_t *acc, const uint8_t *v, size_t len, sl_er
     sl_op_kind_t k = g->base.spec.kind;
     msgpack_object o;
     sl_num_t n = {0}, c = {0};
+    if (k != SL_OP_AVG && sl_num_from_msgpack(v, len, &n) == 0) {
+        if (k == SL_OP_COUNT && n.is_float)
+            return corrupt_state(g, err);
+        wacc_fold(k, acc, n, k == SL_OP_COUNT ? n.i : 1);
+        return 0;
+    }
     if (sl_codec_decode(g->codec, v, len, &o) != 0)
         return corrupt_state(g, err);
     if (k != SL_OP_AVG) {

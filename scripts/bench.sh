@@ -26,11 +26,14 @@ echo
 "$build/bench/bench_store_counters" --dir "$tmp"
 
 # Engine: word count through the runtime (exactly-once, one worker thread) next
-# to its COST baseline, a single-threaded in-memory word count of the same log;
-# then with the words already keyed (no repartition topic), to show its cost.
+# to its COST baseline, a single-threaded in-memory word count of the same log
+# (2M lines = 10M words); then with the words already keyed (no repartition
+# topic), to show its cost; then a 1-minute tumbling count per key over 10M
+# keyed records (emit final) next to an in-memory baseline.
 echo
-"$build/bench/bench_engine_wordcount" --dir "$tmp"
-"$build/bench/bench_engine_wordcount" --dir "$tmp" --keyed
+"$build/bench/bench_engine_wordcount" --dir "$tmp" --lines 2000000 --passes 2
+"$build/bench/bench_engine_wordcount" --dir "$tmp" --lines 2000000 --passes 2 --keyed
+"$build/bench/bench_engine_wordcount" --dir "$tmp" --lines 10000000 --passes 1 --tumbling
 
 # ---- broker load ------------------------------------------------------------------
 # bench_broker_load: librdkafka producer/consumer against `sluice broker`, against

@@ -30,11 +30,11 @@ static uint32_t hash_key(const uint8_t *p, size_t n)
 int cache_init(cache_t *c, size_t bound)
 {
     memset(c, 0, sizeof *c);
-    c->nbuckets = 1024;
-    c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
+    c->nslots = 2048;
+    c->slots = calloc(c->nslots, sizeof *c->slots);
     c->head = calloc(1, sizeof(centry_t) + CACHE_MAX_LEVEL * sizeof(centry_t *));
-    if (!c->buckets || !c->head) {
-        free(c->buckets);
+    if (!c->slots || !c->head) {
+        free(c->slots);
         free(c->head);
         return SL_S_ENOMEM;
     }
@@ -63,7 +63,7 @@ void cache_free(cache_t *c)
     }
     free(c->unordered);
     free(c->dirty);
-    free(c->buckets);
+    free(c->slots);
     free(c->head);
     memset(c, 0, sizeof *c);
 }
@@ -96,38 +96,44 @@ centry_t *cache_find(cache_t *c, const uint8_t *key, size_t klen)
 {
     centry_t *l = c->last;
     if (l && l->klen == klen && memcmp(ce_key(l), key, klen) == 0)
-        return l; /* referenced already */
+        return l; /* referenced already: a read-modify-write's second lookup */
     uint32_t h = hash_key(key, klen);
-    for (centry_t *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext) {
-        if (e->hash == h && e->klen == klen && memcmp(ce_key(e), key, klen) == 0) {
-            e->flags |= CE_REF;
-            c->last = e;
-            return e;
+    size_t mask = c->nslots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const cslot_t *s = &c->slots[i];
+        if (!s->e)
+            return NULL;
+        if (s->hash == h && s->e->klen == klen && memcmp(ce_key(s->e), key, klen) == 0) {
+            s->e->flags |= CE_REF;
+            c->last = s->e;
+            return s->e;
         }
     }
-    return NULL;
 }
 
-/* Double the bucket array when the load reaches 1; on allocation failure the
- * table just stays more loaded (correct, slower). */
+static void slot_insert(cslot_t *slots, size_t nslots, centry_t *e)
+{
+    size_t mask = nslots - 1, i = e->hash & mask;
+    while (slots[i].e)
+        i = (i + 1) & mask;
+    slots[i] = (cslot_t){e->hash, e};
+}
+
+/* Double the slot array when the load passes 1/2; on allocation failure the
+ * table stays as it is and keeps working until it is full (cache_set then
+ * refuses new keys, which callers handle as out of memory). */
 static void hash_grow(cache_t *c)
 {
-    size_t n = c->nbuckets * 2;
-    centry_t **b = calloc(n, sizeof *b);
+    size_t n = c->nslots * 2;
+    cslot_t *b = calloc(n, sizeof *b);
     if (!b)
         return;
-    for (size_t i = 0; i < c->nbuckets; i++) {
-        centry_t *e = c->buckets[i];
-        while (e) {
-            centry_t *next = e->hnext;
-            e->hnext = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
-            e = next;
-        }
-    }
-    free(c->buckets);
-    c->buckets = b;
-    c->nbuckets = n;
+    for (size_t i = 0; i < c->nslots; i++)
+        if (c->slots[i].e)
+            slot_insert(b, n, c->slots[i].e);
+    free(c->slots);
+    c->slots = b;
+    c->nslots = n;
 }
 
 /* Fill update[i] with the last node at level i whose key is < key. */
@@ -237,6 +243,10 @@ centry_t *cache_set(cache_t *c, const uint8_t *key, size_t klen, const uint8_t *
         c->bytes += ce_size(e) - before;
         return rc ? NULL : e;
     }
+    if ((c->count + 1) * 2 > c->nslots)
+        hash_grow(c);
+    if (c->count + 1 >= c->nslots) /* could not grow: keep one slot empty so probes end */
+        return NULL;
     int lvl = random_level(c);
     e = malloc(sizeof(centry_t) + (size_t)lvl * sizeof(centry_t *) + klen + CE_INLINE);
     if (!e)
@@ -267,9 +277,7 @@ centry_t *cache_set(cache_t *c, const uint8_t *key, size_t klen, const uint8_t *
     c->unordered[c->nunordered++] = e;
     e->flags |= CE_UNORDERED;
 
-    size_t b = e->hash & (c->nbuckets - 1);
-    e->hnext = c->buckets[b];
-    c->buckets[b] = e;
+    slot_insert(c->slots, c->nslots, e);
     c->last = e;
     c->count++;
     if (flags & CE_DIRTY)
@@ -278,8 +286,6 @@ centry_t *cache_set(cache_t *c, const uint8_t *key, size_t klen, const uint8_t *
         lru_push_front(c, e);
     c->bytes += ce_size(e);
     account_flags(c, e, +1);
-    if (c->count > c->nbuckets)
-        hash_grow(c);
     return e;
 }
 
@@ -341,10 +347,19 @@ void cache_remove(cache_t *c, centry_t *e)
         e->next[0]->prev0 = e->prev0;
     while (c->level > 1 && !c->head->next[c->level - 1])
         c->level--;
-    centry_t **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
-    while (*pp != e)
-        pp = &(*pp)->hnext;
-    *pp = e->hnext;
+    /* Linear probing delete by backward shift: later entries of the probe run
+     * move into the hole when their home slot does not lie after it. */
+    size_t mask = c->nslots - 1, i = e->hash & mask;
+    while (c->slots[i].e != e)
+        i = (i + 1) & mask;
+    for (size_t j = (i + 1) & mask; c->slots[j].e; j = (j + 1) & mask) {
+        size_t home = c->slots[j].hash & mask;
+        if (((j - home) & mask) >= ((j - i) & mask)) { /* home is at or before the hole */
+            c->slots[i] = c->slots[j];
+            i = j;
+        }
+    }
+    c->slots[i] = (cslot_t){0, NULL};
     if (!(e->flags & CE_DIRTY))
         lru_unlink(c, e);
     account_flags(c, e, -1);

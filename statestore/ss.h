@@ -14,13 +14,12 @@
 
 /* ---- write-back cache (cache.c) ---------------------------------------------------- */
 
-/* One cached key.  Reachable three ways: a hash chain (point lookups, O(1)),
+/* One cached key.  Reachable three ways: a hash slot (point lookups, O(1)),
  * a skip list in key order (scans and ordered flushes, O(log n) insert), and an
  * insertion-ordered list that a CLOCK hand walks to evict clean entries (a hit
  * only sets CE_REF: moving entries to the front on every hit, as a strict LRU
  * does, costs two cache misses on the neighbours).  The key follows next[level]. */
 typedef struct centry {
-    struct centry *hnext;
     struct centry *lru_prev, *lru_next;
     struct centry *prev0; /* level-0 predecessor, for reverse scans; NULL for the first */
     uint8_t *val;
@@ -31,6 +30,13 @@ typedef struct centry {
     uint8_t flags;
     struct centry *next[];
 } centry_t;
+
+/* A hash slot: the key's hash beside its entry, so a probe touches the entry
+ * only when the hashes match (no pointer chasing through chains). */
+typedef struct cslot {
+    uint32_t hash;
+    centry_t *e; /* NULL: empty */
+} cslot_t;
 
 #define CE_DIRTY 1u     /* differs from LMDB: written by the next checkpoint */
 #define CE_ABSENT 2u    /* a delete (dirty) or a known-missing key (clean) */
@@ -48,8 +54,8 @@ static inline uint8_t *ce_inline(centry_t *e) { return (uint8_t *)ce_key(e) + e-
 #define CACHE_MAX_LEVEL 24
 
 typedef struct cache {
-    centry_t **buckets;
-    size_t nbuckets; /* power of two */
+    cslot_t *slots;  /* open addressing, linear probing; load <= 1/2 */
+    size_t nslots;   /* power of two */
     size_t count;
     centry_t *head; /* skip-list head: level CACHE_MAX_LEVEL, no key */
     int level;

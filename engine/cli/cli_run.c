@@ -44,6 +44,10 @@ static void usage(FILE *f)
           "  -d, --data DIR          data folder: topics, logs and job state (./data)\n"
           "  -l, --listen HOST:PORT  Kafka listener (127.0.0.1:9092; port 0: any free port)\n"
           "  -t, --threads N         worker threads (default: cores)\n"
+          "      --idle-timeout MS   a task whose inputs have had nothing new for MS ms lets its\n"
+          "                          stream time follow the wall clock, so windows close and\n"
+          "                          outer-join results come out when input stops (default\n"
+          "                          30000; 0: stream time moves with records only)\n"
           "  -s, --set KEY=VALUE     a broker setting, as for sluice broker (repeatable)\n"
           "      --exit-when-caught-up  stop once the job has committed everything its\n"
           "                          inputs hold, and print the time that took (from the\n"
@@ -88,13 +92,15 @@ int sl_cli_run(int argc, char **argv)
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},  {"listen", required_argument, NULL, 'l'},
         {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},          {"exit-when-caught-up", no_argument, NULL, 'C'},
+        {"idle-timeout", required_argument, NULL, 'I'}, {"help", no_argument, NULL, 'h'},
+        {"exit-when-caught-up", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     sl_broker_config_t cfg;
     sl_broker_config_default(&cfg);
     const char *data = NULL, *listen = NULL;
     int threads = 0, c;
+    int64_t idle_ms = 30000;
     bool until_caught_up = false;
     char *sets[64];
     int nsets = 0;
@@ -112,6 +118,16 @@ int sl_cli_run(int argc, char **argv)
                 return SL_EXIT_USAGE;
             }
             threads = (int)v;
+            break;
+        }
+        case 'I': {
+            char *end;
+            long long v = strtoll(optarg, &end, 10);
+            if (end == optarg || *end || v < 0 || v > 86400000LL * 365) {
+                fprintf(stderr, "sluice run: --idle-timeout expects milliseconds >= 0, got '%s'\n", optarg);
+                return SL_EXIT_USAGE;
+            }
+            idle_ms = v;
             break;
         }
         case 's':
@@ -222,6 +238,7 @@ int sl_cli_run(int argc, char **argv)
         o.state_dir = state_dir;
         o.logs = logs;
         o.threads = threads;
+        o.idle_timeout_ms = idle_ms;
         if (sl_runtime_new(sl_dsl_job_topo(job), &o, &rt, &err) == 0) {
             sl_log(SL_INFO, "run", "%s running (Kafka clients: %s:%d); SIGINT or SIGTERM stops it", path, cfg.host,
                    sl_broker_port(b));

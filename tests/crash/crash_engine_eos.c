@@ -65,13 +65,18 @@ static sl_topo_t *job(void)
     return t;
 }
 
-static sl_runtime_t *open_job(const sl_topo_t *t, sl_rt_logs_t *logs, const char *state, int64_t commit_ms)
+/* threads varies by round (1, 2, 3): with one worker every repartition
+ * partition is handed over in memory, with three each partition's pair is,
+ * with two some are and some go through the log; rounds switch between them
+ * after each kill. */
+static sl_runtime_t *open_job(const sl_topo_t *t, sl_rt_logs_t *logs, const char *state, int64_t commit_ms,
+                              int threads)
 {
     sl_runtime_opts_t o;
     sl_runtime_opts_default(&o);
     o.state_dir = state;
     o.logs = logs;
-    o.threads = 2;
+    o.threads = threads;
     o.commit_interval_ms = commit_ms;
     o.sync = false; /* SIGKILL, not power loss: LMDB without fsync survives it */
     sl_runtime_t *rt;
@@ -114,7 +119,7 @@ static void child(const char *data, const char *state, const char *dir, int roun
         killing.append = killing_append;
         logs = &killing;
     }
-    sl_runtime_t *rt = open_job(t, logs, state, commit_ms);
+    sl_runtime_t *rt = open_job(t, logs, state, commit_ms, 1 + round % 3);
     sl_runtime_stats_t st;
     sl_runtime_stats(rt, &st);
     char path[400];
@@ -134,10 +139,12 @@ static void child(const char *data, const char *state, const char *dir, int roun
 typedef struct seqs {
     int64_t pid[16], next[16];
     int n;
-    long gaps;
+    long gaps, repeats;
 } seqs_t;
 
-/* Batches of each producer id follow each other with no gap and no repeat. */
+/* Batches of each producer id follow each other with no gap and no repeat
+ * (the repartition topic may have gaps: the sequences of records handed over
+ * in memory). */
 static void seq_check(seqs_t *s, const sl_batch_header_t *h)
 {
     int i = 0;
@@ -148,8 +155,10 @@ static void seq_check(seqs_t *s, const sl_batch_header_t *h)
         s->pid[s->n] = h->producer_id;
         s->next[s->n++] = 0;
     }
-    if (h->base_sequence != s->next[i])
+    if (h->base_sequence > s->next[i])
         s->gaps++;
+    else if (h->base_sequence < s->next[i])
+        s->repeats++;
     s->next[i] = h->base_sequence + h->record_count;
 }
 
@@ -225,7 +234,8 @@ static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, lo
         assert_int_equal(in->lines.len, copy->lines.len);
         assert_memory_equal(in->lines.data, copy->lines.data, in->lines.len);
         assert_int_equal(copy->seqs.gaps, 0);
-        assert_int_equal(rep->seqs.gaps, 0);
+        assert_int_equal(copy->seqs.repeats, 0);
+        assert_int_equal(rep->seqs.repeats, 0);
         copied += copy->records;
         repartitioned += rep->records;
         reader_free(in);
@@ -233,13 +243,14 @@ static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, lo
         reader_free(rep);
     }
     assert_int_equal(copied, total);
-    assert_int_equal(repartitioned, total);
+    assert_true(repartitioned <= total); /* the rest was handed over in memory: the counts below check it */
     reader_t *c = reader_new();
     for (int32_t p = 0; p < PARTS; p++) {
         c->last_base = -1;
         memset(&c->seqs, 0, sizeof c->seqs);
         rtu_read_all(logs, "counts-out", p, on_count, c);
         assert_int_equal(c->seqs.gaps, 0);
+        assert_int_equal(c->seqs.repeats, 0);
     }
     long wrong = 0;
     for (int k = 0; k < KEYS; k++)
@@ -336,7 +347,7 @@ static void test_every_output_record_appears_once_across_sigkills(void **state)
     sl_topo_t *t = job();
     sl_rt_logs_t *logs;
     RTU_CHECK(sl_rt_logs_embedded(data, &logs, &rtu_err));
-    sl_runtime_t *rt = open_job(t, logs, st, 100);
+    sl_runtime_t *rt = open_job(t, logs, st, 100, 2);
     sl_runtime_stats_t s0;
     sl_runtime_stats(rt, &s0);
     rtu_run_to_end(rt, 120);

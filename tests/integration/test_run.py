@@ -116,6 +116,34 @@ def test_sigkill_loses_and_duplicates_nothing(ctx):
     check_increasing(read_counts(b))
 
 
+def test_windows_close_when_the_input_goes_idle(ctx):
+    """An emit-final window whose closing record never comes: with a short
+    --idle-timeout the stream time follows the wall clock once input stops,
+    and the window is published without any further record."""
+    job = ctx.path("idle.sl")
+    with open(job, "w") as f:
+        f.write('stream clicks from topic "clicks" format json key user timestamp ts;\n'
+                'table views = clicks | group by page | window tumbling 1 second grace 0 seconds\n'
+                '  | aggregate { views: count() } | emit final;\n'
+                'output views to topic "views";\n')
+    b = ctx.broker(command=["run", job, "--idle-timeout", "300"])
+    t0 = 1_700_000_000_000
+    recs = [{"user": "u%d" % i, "page": "p%d" % (i % 2), "ts": t0 + i * 50} for i in range(10)]
+    run(["kcat", "-b", b.bootstrap, "-P", "-t", "clicks", "-X", "acks=all"],
+        input=("\n".join(json.dumps(r) for r in recs) + "\n").encode(), what="kcat -P")
+
+    def views():
+        r = run(["kcat", "-b", b.bootstrap, "-C", "-t", "views", "-e", "-q", "-f", "%s\n"], what="kcat -C")
+        return [json.loads(x) for x in r.stdout.decode().splitlines() if x]
+    # the window [t0, t0 + 1 s) closes at t0 + 1 s: ~0.3 s idle timeout + 0.55 s of idle wall time
+    got = wait_for(lambda: views() if len(views()) >= 2 else None, timeout_s=30, what="windows closed by idleness")
+    got = sorted(got, key=lambda v: v["page"])
+    check_eq([(v["page"], v["views"], v["window_start"]) for v in got], [("p0", 5, t0), ("p1", 5, t0)],
+             "each page's window, once")
+    time.sleep(1.0)
+    check_eq(len(views()), 2, "published once, not again at later idle commits")
+
+
 def test_bad_job_is_refused_before_anything_starts(ctx):
     job = ctx.path("bad.sl")
     with open(job, "w") as f:
@@ -133,5 +161,6 @@ if __name__ == "__main__":
         test_wordcount_fed_and_read_by_kcat,
         test_restart_resumes_where_it_committed,
         test_sigkill_loses_and_duplicates_nothing,
+        test_windows_close_when_the_input_goes_idle,
         test_bad_job_is_refused_before_anything_starts,
     ])

@@ -100,6 +100,28 @@ static void test_left_join_emits_unmatched_only_when_the_window_closes(void **st
     assert_int_equal(sl_driver_queued(f->drv, "ss-dlq"), 0);
 }
 
+/* No more records: advancing stream time (an idle source) closes the
+ * windows, and the unmatched left record comes out then, once. */
+static void test_left_join_unmatched_emitted_when_stream_time_advances(void **state)
+{
+    et_fixture_t *f = *state;
+    build_ss(f, SL_JOIN_LEFT, 10, 10, 20); /* a left record closes when stream time > t + 30 */
+    et_open(f);
+    et_pipe(f, "L", "k", "a", 100);
+    et_pipe(f, "L", "j", "b", 110);
+    et_pipe(f, "R", "j", "y", 112);
+    jt_expect(f, "out", "j", "b+y", 112);
+    jt_none(f, "out");
+    sl_err_t e = {0};
+    assert_int_equal(sl_driver_advance_stream_time(f->drv, 130, &e), 0);
+    jt_none(f, "out");
+    assert_int_equal(sl_driver_advance_stream_time(f->drv, 131, &e), 0);
+    jt_expect(f, "out", "k", "a+null", 100);
+    jt_none(f, "out");
+    assert_int_equal(sl_driver_advance_stream_time(f->drv, 10000, &e), 0); /* b closes matched: nothing */
+    jt_none(f, "out");
+}
+
 static void test_outer_join_emits_both_sides_unmatched(void **state)
 {
     et_fixture_t *f = *state;
@@ -181,6 +203,8 @@ int main(void)
                                         et_teardown),
         cmocka_unit_test_setup_teardown(test_asymmetric_window, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_left_join_emits_unmatched_only_when_the_window_closes, et_setup,
+                                        et_teardown),
+        cmocka_unit_test_setup_teardown(test_left_join_unmatched_emitted_when_stream_time_advances, et_setup,
                                         et_teardown),
         cmocka_unit_test_setup_teardown(test_outer_join_emits_both_sides_unmatched, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_buffers_survive_reopen_after_commit_only, et_setup, et_teardown),

@@ -405,7 +405,7 @@ static void test_sliding_late_and_hand_computed(void **state)
     et_pipe(f, "in", "a", "x", 8);  /* [0,8]: 2, and [2,12] becomes 3 */
     et_pipe(f, "in", "a", "x", 30); /* [20,30]: 1 */
     et_pipe(f, "in", "a", "x", 24); /* 24 + 10 > 30, on time: [14,24]: 1, [20,30]: 2 */
-    et_pipe(f, "in", "a", "x", 20); /* 20 + 10 <= 30: its own window has closed, late */
+    et_pipe(f, "in", "a", "x", 19); /* 19 + 1 + 10 <= 30: its own window has closed, late */
     expect_win(f, "counts", "a", 0, 5, 1);
     expect_win(f, "counts", "a", 2, 12, 2);
     expect_win(f, "counts", "a", 0, 8, 2);
@@ -592,6 +592,73 @@ static void test_emit_final_once_per_window_after_grace(void **state)
     assert_int_equal(sl_driver_queued(f->drv, "win-dlq"), 0);
 }
 
+/* An idle source: no record comes, stream time is advanced (as the runtime's
+ * idle timeout does); every kind of emit-final window closes by time alone,
+ * once, and retention still drops what closed. */
+static void test_windows_close_when_stream_time_advances_without_records(void **state)
+{
+    et_fixture_t *f = *state;
+    sl_window_spec_t w = {.kind = SL_WINDOW_TUMBLING, .size_ms = 10, .grace_ms = 5, .emit = SL_WINDOW_EMIT_FINAL};
+    build_windowed(f, &w, true);
+    et_open(f);
+    et_pipe_num(f, "in", "a", 2, false, 1);
+    et_pipe_num(f, "in", "a", 3, false, 12);
+    et_commit(f);
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+    sl_err_t e = {0};
+    assert_int_equal(sl_driver_advance_stream_time(f->drv, 14, &e), 0); /* [0,10) closes at 15: not yet */
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+    assert_int_equal(sl_driver_advance_stream_time(f->drv, 15, &e), 0);
+    expect_win(f, "counts", "a", 0, 10, 1);
+    expect_win(f, "sums", "a", 0, 10, 2);
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+    assert_int_equal(sl_driver_advance_stream_time(f->drv, 15, &e), 0); /* not moved: nothing again */
+    assert_int_equal(sl_driver_advance_stream_time(f->drv, 1000, &e), 0);
+    expect_win(f, "counts", "a", 10, 20, 1);
+    expect_win(f, "sums", "a", 10, 20, 3);
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+    assert_int_equal(sl_driver_stream_time(f->drv, "count"), 1000);
+    et_pipe_num(f, "in", "a", 1, false, 500); /* behind the advanced stream time: late (count and sum) */
+    assert_int_equal(sl_driver_queued(f->drv, "win-dlq"), 2);
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+}
+
+static void test_sessions_and_sliding_windows_close_on_advance(void **state)
+{
+    et_fixture_t *f = *state;
+    sl_window_spec_t w = {.kind = SL_WINDOW_SESSION, .gap_ms = 10, .grace_ms = 5, .emit = SL_WINDOW_EMIT_FINAL};
+    build_windowed(f, &w, false);
+    et_open(f);
+    et_pipe(f, "in", "k", "x", 0);
+    et_pipe(f, "in", "k", "x", 8);
+    sl_err_t e = {0};
+    assert_int_equal(sl_driver_advance_stream_time(f->drv, 22, &e), 0); /* closes at 8 + 15 = 23 */
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+    assert_int_equal(sl_driver_advance_stream_time(f->drv, 23, &e), 0);
+    expect_win(f, "counts", "k", 0, 8, 2);
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+}
+
+static void test_sliding_window_closes_on_advance(void **state)
+{
+    et_fixture_t *f = *state;
+    sl_window_spec_t w = {.kind = SL_WINDOW_SLIDING, .size_ms = 10, .grace_ms = 0, .emit = SL_WINDOW_EMIT_FINAL};
+    build_windowed(f, &w, false);
+    et_open(f);
+    et_pipe(f, "in", "k", "x", 5);
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+    sl_err_t e = {0};
+    assert_int_equal(sl_driver_advance_stream_time(f->drv, 1000, &e), 0);
+    assert_true(sl_driver_queued(f->drv, "counts") >= 1); /* the windows holding the record at 5 */
+    sl_rec_t r;
+    int64_t s, en;
+    while (sl_driver_read(f->drv, "counts", &r) == 1) {
+        rec_window(&r, &s, &en);
+        assert_true(s <= 5 && 5 < en + 1);
+    }
+    assert_int_equal(sl_driver_queued(f->drv, "win-dlq"), 0);
+}
+
 static void test_hopping_final_state_survives_reopen_after_commit(void **state)
 {
     et_fixture_t *f = *state;
@@ -712,6 +779,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_session_never_merges_into_a_closed_session, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_late_record_goes_to_dead_letter_topic, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_emit_final_once_per_window_after_grace, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_windows_close_when_stream_time_advances_without_records, et_setup,
+                                        et_teardown),
+        cmocka_unit_test_setup_teardown(test_sessions_and_sliding_windows_close_on_advance, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_sliding_window_closes_on_advance, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_hopping_final_state_survives_reopen_after_commit, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_hopping_reduce_updates_each_window, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_window_validation, et_setup, et_teardown),
