@@ -422,4 +422,50 @@ int sl_runtime_table_find(const sl_runtime_t *rt, const char *name);
  * is no such table or partition. */
 int sl_runtime_table_part(sl_runtime_t *rt, size_t i, int32_t partition, sl_env_t **env, sl_store_t **store);
 
+/* ---- runtime observability (engine/runtime_stats.c) ------------------------------------------
+ * Read from any thread while the workers run: every number is an atomic the
+ * task's own thread publishes (input offsets, counters) or a file size. */
+
+/* One input partition of one task. */
+typedef struct sl_runtime_input {
+    int sub, partition;   /* the task (sub-topology, partition) */
+    const char *topic;    /* borrowed from the topology */
+    int64_t committed;    /* next offset to process after the last commit */
+    int64_t end;          /* the log's readable end (high watermark) */
+} sl_runtime_input_t;
+/* Fill out[0 .. min(cap, total)) with the inputs of every task, in task
+ * order; returns the total (call with cap 0 to size the array). */
+size_t sl_runtime_inputs(sl_runtime_t *rt, sl_runtime_input_t *out, size_t cap);
+
+/* Commit (checkpoint) latency over every task since open: a log-scale
+ * histogram with 4 buckets per power of two of microseconds. */
+#define SL_RT_LAT_BUCKETS 160
+typedef struct sl_runtime_latency {
+    uint64_t count;
+    uint64_t sum_us, max_us;
+    uint64_t buckets[SL_RT_LAT_BUCKETS];
+} sl_runtime_latency_t;
+void sl_runtime_commit_latency(sl_runtime_t *rt, sl_runtime_latency_t *out);
+/* The q-quantile (0 < q <= 1) in microseconds, interpolated inside its bucket
+ * (about 19% resolution), clamped to max_us; 0 when count is 0. */
+double sl_runtime_latency_quantile(const sl_runtime_latency_t *l, double q);
+/* Histogram bucket of a latency (exposed for tests). */
+int sl_runtime_latency_bucket(uint64_t us);
+
+/* Late records (windows and stream-stream joins, summed over nodes) as of each
+ * task's last commit. */
+uint64_t sl_runtime_late_records(sl_runtime_t *rt);
+
+/* State stores of one task: its LMDB environment's data file and map size. */
+typedef struct sl_runtime_store_size {
+    int sub, partition;
+    int64_t file_bytes; /* <state_dir>/task-SUB_PARTITION/data.mdb on disk (-1: not found) */
+    int64_t map_bytes;  /* the LMDB map size as of the last commit */
+} sl_runtime_store_size_t;
+/* Same convention as sl_runtime_inputs (one entry per task). */
+size_t sl_runtime_store_sizes(sl_runtime_t *rt, sl_runtime_store_size_t *out, size_t cap);
+/* "running" while the workers run, "failed" after a fatal error (its message
+ * copied into err when given), else "stopped".  A static string. */
+const char *sl_runtime_state(sl_runtime_t *rt, sl_err_t *err);
+
 #endif

@@ -46,7 +46,7 @@ static void add_problem(sl_buf_t *errs, const char *fmt, ...)
     sl_buf_append(errs, line, strlen(line));
 }
 
-static const char *node_kind(const topo_node_t *n)
+const char *topo_node_kind(const topo_node_t *n)
 {
     if (n->role == NODE_SINK)
         return "sink";
@@ -384,15 +384,15 @@ static void check_names(sl_topo_t *t, sl_buf_t *errs)
     for (size_t i = 0; i < t->n_nodes; i++) {
         topo_node_t *n = &t->nodes[i];
         if (!name_ok(n->name, NAME_MAX_LEN))
-            add_problem(errs, "node '%s' (%s): invalid name (1..%d of [A-Za-z0-9._-])", n->name, node_kind(n),
+            add_problem(errs, "node '%s' (%s): invalid name (1..%d of [A-Za-z0-9._-])", n->name, topo_node_kind(n),
                         NAME_MAX_LEN);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(t->nodes[j].name, n->name))
-                add_problem(errs, "node '%s': duplicate name (a %s and a %s)", n->name, node_kind(&t->nodes[j]),
-                            node_kind(n));
+                add_problem(errs, "node '%s': duplicate name (a %s and a %s)", n->name, topo_node_kind(&t->nodes[j]),
+                            topo_node_kind(n));
         for (size_t k = 0; k < n->n_topics; k++) {
             if (!name_ok(n->topics[k], TOPIC_MAX_LEN))
-                add_problem(errs, "node '%s' (%s): invalid topic name '%s'", n->name, node_kind(n), n->topics[k]);
+                add_problem(errs, "node '%s' (%s): invalid topic name '%s'", n->name, topo_node_kind(n), n->topics[k]);
             if (n->role != NODE_SOURCE)
                 continue;
             for (size_t j = 0; j < i; j++) {
@@ -406,7 +406,7 @@ static void check_names(sl_topo_t *t, sl_buf_t *errs)
         if (!n->store)
             continue;
         if (!name_ok(n->store, NAME_MAX_LEN) || !strncmp(n->store, "__", 2))
-            add_problem(errs, "node '%s' (%s): invalid store name '%s'", n->name, node_kind(n), n->store);
+            add_problem(errs, "node '%s' (%s): invalid store name '%s'", n->name, topo_node_kind(n), n->store);
         for (size_t j = 0; j < i; j++)
             if (t->nodes[j].store && !strcmp(t->nodes[j].store, n->store))
                 add_problem(errs, "store '%s' is used by both '%s' and '%s'", n->store, t->nodes[j].name, n->name);
@@ -425,17 +425,17 @@ static bool resolve_parents(sl_topo_t *t, sl_buf_t *errs)
         for (size_t k = 0; k < n->n_parents; k++) {
             int p = topo_find(t, n->parent_names[k]);
             if (p < 0) {
-                add_problem(errs, "node '%s' (%s): unknown parent '%s'", n->name, node_kind(n), n->parent_names[k]);
+                add_problem(errs, "node '%s' (%s): unknown parent '%s'", n->name, topo_node_kind(n), n->parent_names[k]);
                 ok = false;
                 continue;
             }
             n->parents[k] = (topo_edge_t){p, n->parent_ports[k]};
             if (t->nodes[p].role == NODE_SINK) {
                 add_problem(errs, "node '%s' (%s): parent '%s' is a sink, which has no output", n->name,
-                            node_kind(n), t->nodes[p].name);
+                            topo_node_kind(n), t->nodes[p].name);
             }
             if ((size_t)p == i) {
-                add_problem(errs, "node '%s' (%s): is its own parent", n->name, node_kind(n));
+                add_problem(errs, "node '%s' (%s): is its own parent", n->name, topo_node_kind(n));
                 ok = false;
             }
         }
@@ -555,12 +555,12 @@ static void check_placement(const sl_topo_t *t, sl_buf_t *errs, signed char *mem
     for (size_t i = 0; i < t->n_nodes; i++) {
         const topo_node_t *n = &t->nodes[i];
         if (n->role != NODE_SOURCE && n->n_parents == 0)
-            add_problem(errs, "node '%s' (%s): has no parent", n->name, node_kind(n));
+            add_problem(errs, "node '%s' (%s): has no parent", n->name, topo_node_kind(n));
         if (sl_op_kind_is_aggregation(n->spec.kind) && n->role == NODE_OP) {
             const topo_node_t *p = &t->nodes[n->parents[0].node];
             if ((p->spec.kind != SL_OP_GROUP_BY && p->spec.kind != SL_OP_WINDOW) || p->role != NODE_OP)
                 add_problem(errs, "node '%s' (%s): an aggregation needs a group_by parent, not '%s' (%s)", n->name,
-                            node_kind(n), p->name, node_kind(p));
+                            topo_node_kind(n), p->name, topo_node_kind(p));
             else if (p->spec.kind == SL_OP_WINDOW && p->spec.window.kind == SL_WINDOW_SESSION &&
                      n->spec.kind == SL_OP_AGGREGATE)
                 add_problem(errs, "node '%s' (aggregate): session window '%s' needs to merge aggregates, which "
@@ -568,20 +568,20 @@ static void check_placement(const sl_topo_t *t, sl_buf_t *errs, signed char *mem
             else if (p->spec.kind == SL_OP_WINDOW && p->spec.window.kind == SL_WINDOW_SLIDING &&
                      (n->spec.kind == SL_OP_AGGREGATE || n->spec.kind == SL_OP_REDUCE))
                 add_problem(errs, "node '%s' (%s): sliding window '%s' supports count/sum/min/max/avg only",
-                            n->name, node_kind(n), p->name);
+                            n->name, topo_node_kind(n), p->name);
         }
         if (n->spec.kind == SL_OP_WINDOW && n->role == NODE_OP) {
             const topo_node_t *p = &t->nodes[n->parents[0].node];
             if (p->spec.kind != SL_OP_GROUP_BY || p->role != NODE_OP)
                 add_problem(errs, "node '%s' (window): a window needs a group_by parent, not '%s' (%s)", n->name,
-                            p->name, node_kind(p));
+                            p->name, topo_node_kind(p));
             if (n->n_children == 0)
                 add_problem(errs, "node '%s' (window): has no aggregation after it", n->name);
             for (size_t k = 0; k < n->n_children; k++) {
                 const topo_node_t *c = &t->nodes[n->children[k].node];
                 if (!sl_op_kind_is_aggregation(c->spec.kind) || c->role != NODE_OP)
                     add_problem(errs, "node '%s' (%s): follows window '%s', which only aggregations may follow",
-                                c->name, node_kind(c), n->name);
+                                c->name, topo_node_kind(c), n->name);
             }
         }
         if (n->spec.kind == SL_OP_GROUP_BY && n->role == NODE_OP) {
@@ -593,7 +593,7 @@ static void check_placement(const sl_topo_t *t, sl_buf_t *errs, signed char *mem
                 const topo_node_t *c = &t->nodes[n->children[k].node];
                 if ((!sl_op_kind_is_aggregation(c->spec.kind) && c->spec.kind != SL_OP_WINDOW) || c->role != NODE_OP)
                     add_problem(errs, "node '%s' (%s): follows group_by '%s', which only aggregations may follow",
-                                c->name, node_kind(c), n->name);
+                                c->name, topo_node_kind(c), n->name);
             }
         }
     }
@@ -812,18 +812,18 @@ static void check_joins(const sl_topo_t *t, sl_buf_t *errs, signed char *memo)
             if (js->kind == SL_JOIN_TABLE_TABLE || (js->kind == SL_JOIN_STREAM_TABLE && side == 1)) {
                 if (!is_kv_table(t, p))
                     add_problem(errs, "node '%s' (join): the %s side '%s' (%s) must be a table (a table source or "
-                                "an aggregation)", n->name, which, p->name, node_kind(p));
+                                "an aggregation)", n->name, which, p->name, topo_node_kind(p));
                 continue;
             }
             if (from_table(t, v, memo))
                 add_problem(errs, "node '%s' (join): the %s side '%s' (%s) must be a stream, not a table's changes",
-                            n->name, which, p->name, node_kind(p));
+                            n->name, which, p->name, topo_node_kind(p));
             memset(seen, 0, t->n_nodes + 1);
             int r = rekeyed_by(t, v, seen);
             if (r >= 0)
                 add_problem(errs, "node '%s' (join): the %s side '%s' may be keyed differently from its partitions "
                             "since '%s' (%s); both sides of a join must be partitioned by their key", n->name, which,
-                            p->name, t->nodes[r].name, node_kind(&t->nodes[r]));
+                            p->name, t->nodes[r].name, topo_node_kind(&t->nodes[r]));
         }
         if (js->kind != SL_JOIN_STREAM_STREAM)
             continue;
@@ -972,7 +972,7 @@ int sl_topo_describe(const sl_topo_t *t, sl_buf_t *out)
             const topo_node_t *n = &t->nodes[i];
             if (n->sub != s)
                 continue;
-            rc = appendf(out, "    %s %s", node_kind(n), n->name);
+            rc = appendf(out, "    %s %s", topo_node_kind(n), n->name);
             for (size_t k = 0; !rc && k < n->n_parents; k++)
                 rc = appendf(out, "%s%s", k ? ", " : " <- ", t->nodes[n->parents[k].node].name);
             for (size_t k = 0; !rc && k < n->n_topics; k++)

@@ -180,7 +180,9 @@ static int tw_close_through(win_op_t *g, int64_t st, sl_err_t *err)
             break;
         }
         const uint8_t *k = g->key.data;
-        if (!g->pane_mode) {
+        if (!g->pane_mode || g->pane == g->size) { /* a tumbling window is its one pane: no fold, no seek */
+            if (e.start > w_hi)
+                continue;
             const uint8_t *v;
             size_t vlen;
             if ((rc = win_value_out(g, e.val, e.val_len, &v, &vlen, err)) == 0 &&
@@ -228,7 +230,7 @@ static void tw_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
     int rc = 0;
     if (!e->val) /* this operator never deletes; retention drops silently */
         return;
-    if (!g->pane_mode) {
+    if (!g->pane_mode || g->pane == g->size) { /* tumbling: the pane is the window */
         const uint8_t *v;
         size_t n;
         if ((rc = win_value_out(g, e->val, e->val_len, &v, &n, &err)) == 0 &&

@@ -94,10 +94,10 @@ static void lru_push_front(cache_t *c, centry_t *e)
 
 centry_t *cache_find(cache_t *c, const uint8_t *key, size_t klen)
 {
-    uint32_t h = hash_key(key, klen);
     centry_t *l = c->last;
-    if (l && l->hash == h && l->klen == klen && memcmp(ce_key(l), key, klen) == 0)
-        return l; /* referenced already */
+    if (l && l->klen == klen && memcmp(ce_key(l), key, klen) == 0)
+        return l; /* referenced already: a read-modify-write's second lookup */
+    uint32_t h = hash_key(key, klen);
     size_t mask = c->nslots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const cslot_t *s = &c->slots[i];

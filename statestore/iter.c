@@ -83,7 +83,7 @@ static int ov_cmp(const void *a, const void *b)
 }
 
 /* Gather the dirty entries whose time-index keys fall in the range, sorted.
- * Clean entries equal what LMDB holds and need no overlay.  O(cache entries). */
+ * Clean entries equal what LMDB holds and need no overlay.  O(dirty entries). */
 static int build_overlay(sl_iter_t *it)
 {
     cache_t *c = &it->s->cache;
@@ -98,11 +98,8 @@ static int build_overlay(sl_iter_t *it)
     sl_buf_t one;
     sl_buf_init(&one);
     int rc = 0;
-    size_t seen = 0;
-    for (centry_t *e = cache_first(c); e && seen < c->dirty_count; e = e->next[0]) {
-        if (!(e->flags & CE_DIRTY))
-            continue;
-        seen++;
+    for (size_t d = 0; d < c->dirty_count; d++) { /* the dirty vector: no walk of (or ordering of) the cache */
+        centry_t *e = c->dirty[d];
         if ((rc = ss_index_key(it->s->kind, ce_key(e), e->klen, &one)))
             break;
         if (!in_range(it, one.data, one.len))

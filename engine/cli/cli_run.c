@@ -47,6 +47,9 @@ static void usage(FILE *f)
           "                          stream time follow the wall clock, so windows close and\n"
           "                          outer-join results come out when input stops (default\n"
           "                          30000; 0: stream time moves with records only)\n"
+          "      --status-interval S on a terminal a status line (records/s in and out, lag,\n"
+          "                          committed offsets) is redrawn every second; otherwise it\n"
+          "                          is logged every S seconds (default 10; 0: never)\n"
           "  -s, --set KEY=VALUE     a broker setting, as for sluice broker (repeatable)\n"
           "      --http HOST:PORT    serve state queries, /metrics and /v1/status over HTTP (off by\n"
           "                          default; port 0: any free port; docs/http.md)\n"
@@ -68,13 +71,15 @@ int sl_cli_run(int argc, char **argv)
         {"data", required_argument, NULL, 'd'},  {"listen", required_argument, NULL, 'l'},
         {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 's'},
         {"idle-timeout", required_argument, NULL, 'I'}, {"http", required_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
+        {"status-interval", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     sl_broker_config_t cfg;
     sl_broker_config_default(&cfg);
     const char *data = NULL, *listen = NULL, *http = NULL;
     int threads = 0, c;
     int64_t idle_ms = 30000;
+    int64_t status_ms = 10000;
     char *sets[64];
     int nsets = 0;
     optind = 0; /* 0: GNU getopt re-initialises fully (permutes JOB.sl past the options) */
@@ -101,6 +106,16 @@ int sl_cli_run(int argc, char **argv)
                 return SL_EXIT_USAGE;
             }
             idle_ms = v;
+            break;
+        }
+        case 'S': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < 0 || v > 86400) {
+                fprintf(stderr, "sluice run: --status-interval expects seconds 0..86400, got '%s'\n", optarg);
+                return SL_EXIT_USAGE;
+            }
+            status_ms = v * 1000;
             break;
         }
         case 's':
@@ -225,7 +240,7 @@ int sl_cli_run(int argc, char **argv)
             sl_http_t *hs = NULL;
             if (http && sl_cli_http_start(&http_addr, b, path, rt, sl_dsl_job_topo(job), &obs, &hs) != 0)
                 ex = SL_EXIT_ERROR;
-            if (ex == SL_EXIT_OK && sl_runtime_run(rt, &err) != 0) {
+            if (ex == SL_EXIT_OK && sl_cli_run_with_status(rt, sl_dsl_job_topo(job), b, path, status_ms, &err) != 0) {
                 fprintf(stderr, "sluice run: %s\n", err.msg);
                 ex = SL_EXIT_ERROR;
             }
