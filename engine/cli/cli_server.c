@@ -18,6 +18,7 @@
 #include "dsl/dsl.h"
 #include "engine/cli/cli.h"
 #include "engine/engine.h"
+#include "engine/http.h"
 #include "engine/obs.h"
 
 #define MAX_JOBS 64
@@ -287,13 +288,23 @@ int sl_cli_server(int argc, char **argv)
         return SL_EXIT_ERROR;
     }
 
-    /* HTTP server (engine/http.h): not in this branch yet.  When it lands:
-     *   sl_http_opts_t ho = {http_cfg.host, http_cfg.port, obs};
-     *   sl_http_start(&ho, &http, &err) (exit 1 on failure), log
-     *   "HTTP on http://HOST:PORT/" with sl_http_port(http), sl_http_add_job()
-     *   after each sl_obs_add_job below, sl_http_remove_job() before each
-     *   sl_obs_remove_job, and sl_http_stop() before the broker stops. */
-    (void)http_cfg;
+    /* HTTP (docs/http.md): queries of every job's tables, /metrics, /v1/status, the web page. */
+    sl_http_t *http = NULL;
+    sl_http_opts_t ho = {.host = http_cfg.host, .port = http_cfg.port, .obs = obs};
+    if (sl_http_start(&ho, &http, &err) != 0) {
+        fprintf(stderr, "sluice server: %s\n", err.msg);
+        for (int i = 0; i < n_paths; i++)
+            free(paths[i]);
+        free(jobs);
+        sl_obs_free(obs);
+        sl_broker_stop(b);
+        pthread_join(bt, NULL);
+        sl_broker_close(b);
+        return SL_EXIT_ERROR;
+    }
+    bool v6 = strchr(http_cfg.host, ':') != NULL;
+    sl_log(SL_INFO, "http", "HTTP server at http://%s%s%s:%d", v6 ? "[" : "", http_cfg.host, v6 ? "]" : "",
+           sl_http_port(http));
 
     for (int i = 0; i < n_paths; i++) {
         srv_job_t *j = &jobs[i];
@@ -309,6 +320,8 @@ int sl_cli_server(int argc, char **argv)
         if (rc == 0) {
             j->started = true;
             sl_obs_add_job(obs, j->name, j->path, j->rt, sl_dsl_job_topo(j->job));
+            if (sl_http_add_job(http, j->name, j->rt) != 0)
+                sl_log(SL_ERROR, "server", "job %s: its tables are not queryable (out of memory)", j->name);
             sl_log(SL_INFO, "server", "job %s (%s) running, state in %s/jobs/%s", j->name, j->path, cfg.data_dir,
                    j->name);
         } else {
@@ -344,6 +357,7 @@ int sl_cli_server(int argc, char **argv)
     sl_log(SL_INFO, "server", "stopping: committing every job");
     for (int i = 0; i < n_paths; i++) {
         srv_job_t *j = &jobs[i];
+        sl_http_remove_job(http, j->name); /* waits for requests reading the job */
         sl_obs_remove_job(obs, j->name[0] ? j->name : j->path);
         if (j->started) {
             sl_err_t e = {0};
@@ -353,6 +367,7 @@ int sl_cli_server(int argc, char **argv)
         job_close(j);
     }
     free(jobs);
+    sl_http_stop(http);
     sl_obs_free(obs);
     sl_broker_stop(b);
     pthread_join(bt, NULL);
