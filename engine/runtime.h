@@ -39,6 +39,8 @@ typedef struct rt_out {
     sl_batch_builder_t b;
     bool open;
     bool touched; /* appended to since the last sync */
+    int64_t ckpt_end;   /* replayable tasks: the log's end when the last checkpoint was taken */
+    int64_t skip_below; /* replayable tasks: sequences below this are in the log already (a replay) */
     int64_t seq;
 } rt_out_t;
 
@@ -89,6 +91,8 @@ typedef struct rt_task {
     sl_header_t *hdrs; /* output header conversion, reused */
     size_t cap_hdrs;
     bool dirty;        /* processed records since the last commit */
+    bool replayable;   /* no stores: a replay yields the same records, so outputs are appended
+                        * before the checkpoint instead of being held in it (see runtime_task.c) */
     struct rt_task **down; /* tasks this one hands records to: committed before it */
     size_t n_down;
     rt_applied_t *applied; /* per upstream producer handing records to this task */

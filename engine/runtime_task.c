@@ -14,6 +14,8 @@
 #define BATCH_BYTES (256u * 1024) /* cut output batches well below max.message.bytes (1 MiB) */
 #define OUTBOX_MAX (32u << 20)    /* commit early rather than hold more unpublished output */
 
+static bool sub_replays_identically(const sl_topo_t *topo, int sub);
+
 static int task_fail(rt_task_t *t, int rc, const char *fmt, const char *msg)
 {
     if (!t->fatal) {
@@ -99,6 +101,11 @@ static int out_add(rt_task_t *t, size_t oi, const sl_rec_t *rec, const sl_rec_he
     rt_out_t *o = &t->outs[oi];
     if (o->direct)
         return hand_off(t, o, rec);
+    if (!o->open && o->seq < o->skip_below) { /* a replayed record the log has already */
+        o->seq++;
+        t->adds++;
+        return 0;
+    }
     size_t nh = rec->header_count + n_extra;
     t->adds++;
     if (nh > t->cap_hdrs) {
@@ -280,7 +287,7 @@ static int meta_encode(rt_task_t *t)
     sl_codec_packer_init(&pk, &t->meta);
     size_t n_seq = 0;
     for (size_t i = 0; i < t->n_outs; i++)
-        n_seq += t->outs[i].seq > 0;
+        n_seq += t->outs[i].seq > 0 || t->outs[i].ckpt_end > 0;
     int rc = msgpack_pack_map(&pk, 6) || pack_str(&pk, "pid") || msgpack_pack_int64(&pk, t->pid) ||
              pack_str(&pk, "stream_time") || msgpack_pack_int64(&pk, sl_task_stream_time(t->task)) ||
              pack_str(&pk, "offsets") || msgpack_pack_map(&pk, (uint32_t)t->n_srcs);
@@ -288,9 +295,10 @@ static int meta_encode(rt_task_t *t)
         rc = pack_str(&pk, t->srcs[i].topic) || msgpack_pack_int64(&pk, t->srcs[i].offset);
     rc = rc || pack_str(&pk, "seqs") || msgpack_pack_array(&pk, (uint32_t)n_seq);
     for (size_t i = 0; !rc && i < t->n_outs; i++)
-        if (t->outs[i].seq > 0)
-            rc = msgpack_pack_array(&pk, 3) || pack_str(&pk, rt->topics[t->outs[i].topic].name) ||
-                 msgpack_pack_int32(&pk, t->outs[i].partition) || msgpack_pack_int64(&pk, t->outs[i].seq);
+        if (t->outs[i].seq > 0 || t->outs[i].ckpt_end > 0)
+            rc = msgpack_pack_array(&pk, 4) || pack_str(&pk, rt->topics[t->outs[i].topic].name) ||
+                 msgpack_pack_int32(&pk, t->outs[i].partition) || msgpack_pack_int64(&pk, t->outs[i].seq) ||
+                 msgpack_pack_int64(&pk, t->outs[i].ckpt_end);
     rc = rc || pack_str(&pk, "applied") || msgpack_pack_array(&pk, (uint32_t)t->n_applied);
     for (size_t i = 0; !rc && i < t->n_applied; i++)
         rc = msgpack_pack_array(&pk, 2) || msgpack_pack_int64(&pk, t->applied[i].pid) ||
@@ -398,11 +406,13 @@ static int meta_restore(rt_task_t *t, sl_err_t *err)
         } else if (str_is(k, "seqs") && v->type == MSGPACK_OBJECT_ARRAY) {
             for (uint32_t j = 0; j < v->via.array.size; j++) {
                 const msgpack_object *x = &v->via.array.ptr[j];
-                long oi = x->type == MSGPACK_OBJECT_ARRAY && x->via.array.size == 3
+                long oi = x->type == MSGPACK_OBJECT_ARRAY && x->via.array.size >= 3
                               ? out_find(t, &x->via.array.ptr[0], &x->via.array.ptr[1])
                               : -1;
                 if (oi >= 0 && is_int(&x->via.array.ptr[2]))
                     t->outs[oi].seq = x->via.array.ptr[2].via.i64;
+                if (oi >= 0 && x->via.array.size >= 4 && is_int(&x->via.array.ptr[3]))
+                    t->outs[oi].ckpt_end = x->via.array.ptr[3].via.i64;
             }
         } else if (str_is(k, "applied") && v->type == MSGPACK_OBJECT_ARRAY) {
             for (uint32_t j = 0; j < v->via.array.size; j++) {
@@ -436,6 +446,87 @@ static int meta_restore(rt_task_t *t, sl_err_t *err)
 
 /* ---- commit ------------------------------------------------------------------------------------------- */
 
+/* A replayable task publishes first and checkpoints after: its outputs are
+ * appended and synced, then ONE LMDB transaction records the input offsets,
+ * the next sequence of each output and where its log ended.  A crash between
+ * the two replays the inputs from the older checkpoint, which yields the same
+ * records with the same sequences; those the log already holds are skipped
+ * (rt_task_open scans each output log from the checkpoint's end for this
+ * task's producer id).  No output byte is written twice. */
+static int commit_replayable(rt_task_t *t, sl_err_t *err)
+{
+    sl_err_t e = {0};
+    int rc;
+    for (size_t i = 0; i < t->n_pend; i++) {
+        rt_out_t *o = &t->outs[t->pend[i].out];
+        if ((rc = t->rt->logs->append(o->part, t->outbox.data + t->pend[i].off, t->pend[i].len, &e)) != 0) {
+            task_fail(t, SL_E_IO, "publishing output: ", e.msg);
+            return task_error(t, err);
+        }
+        o->touched = true;
+    }
+    if ((rc = sync_touched(t, &e)) != 0) {
+        task_fail(t, SL_E_IO, "", e.msg);
+        return task_error(t, err);
+    }
+    t->n_pend = 0;
+    sl_buf_reset(&t->outbox);
+    for (size_t i = 0; i < t->n_outs; i++)
+        t->outs[i].ckpt_end = t->rt->logs->end_offset(t->outs[i].part);
+    if (meta_encode(t) != 0) {
+        task_fail(t, SL_E_NOMEM, "out of memory", "");
+        return task_error(t, err);
+    }
+    sl_meta_t meta[2] = {{META_NAME, t->meta.data, t->meta.len}, {META_OUTBOX, "", 0}};
+    if ((rc = sl_env_checkpoint(t->env, meta, 2, &e)) != 0) {
+        task_fail(t, SL_E_STORE, "checkpoint failed: ", e.msg);
+        return task_error(t, err);
+    }
+    for (size_t s = 0; s < t->n_srcs; s++)
+        atomic_store(&t->srcs[s].committed, t->srcs[s].offset);
+    t->dirty = false;
+    atomic_fetch_add_explicit(&t->commits, 1, memory_order_relaxed);
+    return 0;
+}
+
+/* Replayable task at open: for each output, the end of the sequences this
+ * task's producer id already has in the log after the checkpoint's end. */
+static int scan_published(rt_task_t *t, sl_err_t *err)
+{
+    sl_buf_t buf;
+    sl_buf_init(&buf);
+    int rc = 0;
+    for (size_t i = 0; i < t->n_outs && !rc; i++) {
+        rt_out_t *o = &t->outs[i];
+        o->skip_below = o->seq;
+        int64_t off = o->ckpt_end > 0 ? o->ckpt_end : 0, end = t->rt->logs->end_offset(o->part);
+        while (off < end && !rc) {
+            sl_buf_reset(&buf);
+            if ((rc = t->rt->logs->read(o->part, off, 1u << 20, &buf, err)) != 0 || !buf.len)
+                break;
+            for (size_t pos = 0; pos + SL_BATCH_HEADER_SIZE <= buf.len;) {
+                sl_batch_header_t h;
+                sl_err_t e = {0};
+                if (sl_batch_parse_header(buf.data + pos, buf.len - pos, &h, &e) != 0 ||
+                    sl_batch_size(&h) > buf.len - pos) {
+                    rc = sl_err_set(err, SL_E_IO, "task %d_%d: scanning an output log: %s", t->sub, t->partition,
+                                    e.msg);
+                    break;
+                }
+                if (h.producer_id == t->pid && h.base_sequence >= 0) { /* sequences wrap at 2^31 like Kafka's */
+                    int64_t base = o->seq + ((int64_t)h.base_sequence - (o->seq & 0x7fffffff) + 0x80000000LL) % 0x80000000LL;
+                    if (base + h.last_offset_delta + 1 > o->skip_below)
+                        o->skip_below = base + h.last_offset_delta + 1;
+                }
+                off = h.base_offset + h.last_offset_delta + 1;
+                pos += sl_batch_size(&h);
+            }
+        }
+    }
+    sl_buf_free(&buf);
+    return rc;
+}
+
 int rt_task_commit(rt_task_t *t, sl_err_t *err)
 {
     if (t->fatal)
@@ -463,6 +554,8 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err)
         out_finish(t, i);
     if (t->fatal)
         return task_error(t, err);
+    if (t->replayable)
+        return commit_replayable(t, err);
     /* Every batch below lands at or after its log's end now: recovery looks for it from there. */
     for (size_t i = 0; i < t->n_pend; i++)
         t->pend[i].from_offset = t->rt->logs->end_offset(t->outs[t->pend[i].out].part);
@@ -616,7 +709,10 @@ int rt_task_open(sl_runtime_t *rt, rt_task_t *t, int sub, int partition, sl_err_
     }
     if ((rc = add_sink(t, rt->dlq, &t->dlq_sink, err)) != 0)
         return rc;
-    return meta_restore(t, err);
+    t->replayable = sub_replays_identically(topo, sub);
+    if ((rc = meta_restore(t, err)) != 0)
+        return rc;
+    return t->replayable ? scan_published(t, err) : 0;
 }
 
 /* ---- hand-offs ------------------------------------------------------------------------------------------ */
