@@ -120,6 +120,10 @@ static int parse_string(jp_t *j, const char **s, size_t *len)
     const unsigned char *start = ++j->p, *q = start;
     bool escapes = false;
     while (q < j->end && *q != '"') {
+        if (*q >= 0x20 && *q < 0x80 && *q != '\\') { /* plain ASCII */
+            q++;
+            continue;
+        }
         if (*q == '\\') {
             escapes = true;
             q += 2;
@@ -492,10 +496,16 @@ static int encode(const sl_value_t *v, sl_buf_t *b, int depth)
     switch (v->type) {
     case SL_V_NULL: return put(b, "null", 4);
     case SL_V_BOOL: return v->u.b ? put(b, "true", 4) : put(b, "false", 5);
-    case SL_V_INT: {
-        char buf[24];
-        int n = snprintf(buf, sizeof buf, "%lld", (long long)v->u.i);
-        return put(b, buf, (size_t)n);
+    case SL_V_INT: { /* "%lld" without printf */
+        char buf[24], *e = buf + sizeof buf, *p = e;
+        uint64_t u = v->u.i < 0 ? 0 - (uint64_t)v->u.i : (uint64_t)v->u.i;
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v->u.i < 0)
+            *--p = '-';
+        return put(b, p, (size_t)(e - p));
     }
     case SL_V_FLOAT: return put_double(b, v->u.f);
     case SL_V_STR: return put_string(b, v->u.s.p, v->u.s.len);
