@@ -145,6 +145,8 @@ static int repartition(sl_dsl_job_t *job, plan_t *p, const char *name, const cha
     int rc = sl_topo_add_sink(t, sink, *cur, topic);
     if (!rc)
         rc = sl_topo_add_source(t, src, (const char *const[]){topic}, 1, NULL);
+    if (!rc) /* the runtime may hand its records over in memory */
+        rc = sl_topo_set_internal(t, topic);
     if (rc)
         return sl_err_set(err, rc, "cannot add the repartition of '%s': %s", name, sl_engine_strerror(rc));
     char line[400];

@@ -223,6 +223,14 @@ int sl_topo_subtopology_count(const sl_topo_t *t);
 int sl_topo_node_subtopology(const sl_topo_t *t, const char *node);
 size_t sl_topo_repartition_count(const sl_topo_t *t);
 const char *sl_topo_repartition_topic(const sl_topo_t *t, size_t i); /* NULL past the end */
+/* Before build: declare `topic`, which a sink of this topology writes and a
+ * source reads (a repartition the caller built itself, like the DSL's
+ * re-key before a join), internal to it: like the repartition topics build
+ * makes, the runtime may hand its records to their reader in memory, so they
+ * need not all appear in the topic.  SL_E_INVAL after build. */
+int sl_topo_set_internal(sl_topo_t *t, const char *topic);
+/* A repartition topic or one declared with sl_topo_set_internal. */
+bool sl_topo_topic_is_internal(const sl_topo_t *t, const char *topic);
 
 /* Append a readable description to *out (one line per node, grouped by
  * sub-topology, like Kafka Streams' describe()).  0 or SL_E_NOMEM. */

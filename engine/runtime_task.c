@@ -731,15 +731,12 @@ static bool sub_replays_identically(const sl_topo_t *topo, int sub)
 
 static bool is_repartition(const sl_topo_t *topo, const char *topic)
 {
-    for (size_t i = 0; i < topo->n_repartition; i++)
-        if (!strcmp(topo->repartition[i], topic))
-            return true;
-    return false;
+    return sl_topo_topic_is_internal(topo, topic);
 }
 
 /* Link output o of task u to the task reading it when that task runs on the
- * same worker and has consumed everything the log holds for it (so no record
- * of u still waits there).  Exactly-once: the reader records per producer the
+ * same worker, reads nothing else, and has consumed everything the log holds
+ * for it (so no record of u still waits there).  Exactly-once: the reader records per producer the
  * next sequence it applied (checkpointed with its state), skips sequences
  * below it (replays), and commits before its producer does (rt_task_commit),
  * so a producer's committed offsets never cover a record its reader lost. */
@@ -750,6 +747,11 @@ static int link_one(sl_runtime_t *rt, rt_task_t *u, rt_out_t *o, sl_err_t *err)
         rt_task_t *d = &rt->tasks[i];
         if (d->partition != o->partition || d->worker != u->worker || d == u)
             continue;
+        /* A reader with other inputs (a join) interleaves them by reading each
+         * in turn; records handed over would all arrive before what it reads
+         * from the others, and a join would see its table behind its stream. */
+        if (d->n_srcs != 1)
+            return 0;
         for (size_t s = 0; s < d->n_srcs; s++) {
             if (strcmp(d->srcs[s].topic, topic) != 0)
                 continue;

@@ -45,6 +45,8 @@ struct sl_topo {
     size_t n_nodes, cap_nodes;
     char **repartition;      /* internal topic names */
     size_t n_repartition;
+    char **internal;         /* topics the caller declared internal (sl_topo_set_internal) */
+    size_t n_internal;
     int n_sub;
     bool built;
     int add_rc;              /* first failure of an add call */

@@ -121,6 +121,7 @@ void sl_topo_free(sl_topo_t *t)
     }
     free(t->nodes);
     strv_free(t->repartition, t->n_repartition);
+    strv_free(t->internal, t->n_internal);
     sl_buf_free(&t->add_errors);
     free(t->app_id);
     free(t);
@@ -998,6 +999,31 @@ int sl_topo_node_subtopology(const sl_topo_t *t, const char *node)
 {
     int i = t && t->built && node ? topo_find(t, node) : -1;
     return i < 0 ? SL_E_NOTFOUND : t->nodes[i].sub;
+}
+
+int sl_topo_set_internal(sl_topo_t *t, const char *topic)
+{
+    if (!t || !topic || t->built)
+        return SL_E_INVAL;
+    char **names = realloc(t->internal, (t->n_internal + 1) * sizeof *names);
+    if (!names)
+        return SL_E_NOMEM;
+    t->internal = names;
+    if (!(names[t->n_internal] = strdup(topic)))
+        return SL_E_NOMEM;
+    t->n_internal++;
+    return 0;
+}
+
+bool sl_topo_topic_is_internal(const sl_topo_t *t, const char *topic)
+{
+    for (size_t i = 0; t && i < t->n_repartition; i++)
+        if (!strcmp(t->repartition[i], topic))
+            return true;
+    for (size_t i = 0; t && i < t->n_internal; i++)
+        if (!strcmp(t->internal[i], topic))
+            return true;
+    return false;
 }
 
 size_t sl_topo_repartition_count(const sl_topo_t *t) { return t ? t->n_repartition : 0; }
