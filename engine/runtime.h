@@ -69,6 +69,18 @@ typedef struct rt_applied {
     int64_t next;
 } rt_applied_t;
 
+/* A task with several inputs reads a chunk of each and processes their
+ * records in timestamp order (runtime_task.c, poll_merged). */
+typedef struct rt_cursor {
+    sl_buf_t buf;
+    size_t pos;          /* next batch in buf */
+    sl_batch_iter_t it;
+    bool in_batch, have; /* have: r is the input's next record */
+    int64_t batch_end;   /* the batch's last offset + 1 */
+    int64_t skip_below;  /* see poll_batch */
+    sl_record_t r;
+} rt_cursor_t;
+
 typedef struct rt_task {
     sl_runtime_t *rt;
     int sub, partition;
@@ -96,6 +108,7 @@ typedef struct rt_task {
     struct rt_task **down; /* tasks this one hands records to: committed before it */
     size_t n_down;
     rt_applied_t *applied; /* per upstream producer handing records to this task */
+    rt_cursor_t *cursors;  /* one per input when there are several (allocated at first poll) */
     size_t n_applied;
     uint64_t handed_in;    /* records handed to this task since its last poll bookkeeping */
     uint64_t adds;     /* records added to output batches (dead letters too) */

@@ -172,18 +172,52 @@ static int task_error(rt_task_t *t, sl_err_t *err)
 }
 
 /* Records of one stored batch at or after s->offset, through the task. */
+/* Records a producer handed over directly before a crash, replayed into the
+ * log after a restart that could not hand over, are applied already: the
+ * sequence below which this batch's records are skipped, or -1. */
+static int64_t handed_skip_below(const rt_task_t *t, const sl_batch_header_t *h)
+{
+    int64_t skip_below = -1;
+    for (size_t i = 0; i < t->n_applied; i++)
+        if (t->applied[i].pid == h->producer_id && h->base_sequence >= 0 && t->applied[i].next <= INT32_MAX)
+            skip_below = t->applied[i].next;
+    return skip_below;
+}
+
+/* Run record r of input s through the task. */
+static int process_record(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const sl_record_t *r)
+{
+    sl_err_t e = {0};
+    if ((size_t)r->header_count > w->cap_hv) {
+        sl_rec_header_t *hv = realloc(w->hv, (size_t)r->header_count * sizeof *hv);
+        if (!hv)
+            return task_fail(t, SL_E_NOMEM, "out of memory", "");
+        w->hv = hv;
+        w->cap_hv = (size_t)r->header_count;
+    }
+    size_t pos = 0, nh = 0;
+    int32_t idx = 0;
+    sl_header_t h;
+    while (nh < w->cap_hv && sl_record_header_next(r, &pos, &idx, &h) == 1)
+        w->hv[nh++] = (sl_rec_header_t){(const char *)h.key, h.key_len > 0 ? (size_t)h.key_len : 0, h.value,
+                                        h.value_len};
+    sl_rec_t rec = {r->key, r->key_len, r->value, r->value_len, r->timestamp, nh ? w->hv : NULL, nh};
+    int rc = sl_task_process(t->task, s->source, &rec, &e);
+    if (rc)
+        return task_fail(t, rc, "", e.msg);
+    if (t->fatal)
+        return t->fatal;
+    s->offset = r->offset + 1;
+    return 0;
+}
+
+/* Records of one stored batch at or after s->offset, through the task. */
 static int poll_batch(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const uint8_t *p, size_t len, int *n)
 {
     sl_err_t e = {0};
     if (sl_batch_iter_start(&w->it, p, len, &e) != 0)
         return task_fail(t, SL_E_IO, "reading an input batch: ", e.msg);
-    /* Records a producer handed over directly before a crash, replayed into
-     * the log after a restart that could not hand over: applied already. */
-    int64_t skip_below = -1;
-    for (size_t i = 0; i < t->n_applied; i++)
-        if (t->applied[i].pid == w->it.hdr.producer_id && w->it.hdr.base_sequence >= 0 &&
-            t->applied[i].next <= INT32_MAX)
-            skip_below = t->applied[i].next;
+    int64_t skip_below = handed_skip_below(t, &w->it.hdr);
     sl_record_t r;
     int rc;
     while ((rc = sl_batch_iter_next(&w->it, &r, &e)) == 1) {
@@ -193,29 +227,112 @@ static int poll_batch(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const uint8_t *
             s->offset = r.offset + 1;
             continue;
         }
-        if ((size_t)r.header_count > w->cap_hv) {
-            sl_rec_header_t *hv = realloc(w->hv, (size_t)r.header_count * sizeof *hv);
-            if (!hv)
-                return task_fail(t, SL_E_NOMEM, "out of memory", "");
-            w->hv = hv;
-            w->cap_hv = (size_t)r.header_count;
-        }
-        size_t pos = 0, nh = 0;
-        int32_t idx = 0;
-        sl_header_t h;
-        while (nh < w->cap_hv && sl_record_header_next(&r, &pos, &idx, &h) == 1)
-            w->hv[nh++] = (sl_rec_header_t){(const char *)h.key, h.key_len > 0 ? (size_t)h.key_len : 0, h.value,
-                                            h.value_len};
-        sl_rec_t rec = {r.key, r.key_len, r.value, r.value_len, r.timestamp, nh ? w->hv : NULL, nh};
-        if ((rc = sl_task_process(t->task, s->source, &rec, &e)) != 0)
-            return task_fail(t, rc, "", e.msg);
-        if (t->fatal)
-            return t->fatal;
-        s->offset = r.offset + 1;
+        if ((rc = process_record(w, t, s, &r)) != 0)
+            return rc;
         (*n)++;
     }
     if (rc < 0)
         return task_fail(t, SL_E_IO, "reading an input batch: ", e.msg);
+    return 0;
+}
+
+/* The next record of input i at or after its offset into c->r (c->have), or
+ * c->have false when the chunk is used up. */
+static int cursor_next(rt_task_t *t, size_t i)
+{
+    rt_cursor_t *c = &t->cursors[i];
+    rt_src_t *s = &t->srcs[i];
+    sl_err_t e = {0};
+    c->have = false;
+    for (;;) {
+        if (c->in_batch) {
+            int rc = sl_batch_iter_next(&c->it, &c->r, &e);
+            if (rc < 0)
+                return task_fail(t, SL_E_IO, "reading an input batch: ", e.msg);
+            if (rc == 1) {
+                if (c->r.offset < s->offset)
+                    continue;
+                if (c->skip_below >= 0 &&
+                    c->it.hdr.base_sequence + (c->r.offset - c->it.hdr.base_offset) < c->skip_below) {
+                    s->offset = c->r.offset + 1;
+                    continue;
+                }
+                c->have = true;
+                return 0;
+            }
+            c->in_batch = false;
+            if (c->batch_end > s->offset) /* compacted gaps */
+                s->offset = c->batch_end;
+        }
+        if (c->buf.len - c->pos < SL_BATCH_HEADER_SIZE)
+            return 0;
+        sl_batch_header_t h;
+        const uint8_t *p = c->buf.data + c->pos;
+        if (sl_batch_parse_header(p, c->buf.len - c->pos, &h, &e) != 0 || sl_batch_size(&h) > c->buf.len - c->pos)
+            return task_fail(t, SL_E_IO, "reading input: ", e.msg[0] ? e.msg : "truncated batch");
+        c->pos += sl_batch_size(&h);
+        c->batch_end = h.base_offset + h.last_offset_delta + 1;
+        if (h.attributes & SL_BATCH_ATTR_CONTROL) {
+            if (c->batch_end > s->offset)
+                s->offset = c->batch_end;
+            continue;
+        }
+        if (sl_batch_iter_start(&c->it, p, sl_batch_size(&h), &e) != 0)
+            return task_fail(t, SL_E_IO, "reading an input batch: ", e.msg);
+        c->skip_below = handed_skip_below(t, &c->it.hdr);
+        c->in_batch = true;
+    }
+}
+
+/* A task with several inputs (a join, a merge): read a chunk of each, then
+ * process their records in timestamp order (record timestamps, ties by input
+ * order), like Kafka Streams' task, until an input's chunk runs out while its
+ * log holds more (the next poll refills it; what the others had left is read
+ * again then).  An input with nothing more in its log does not hold the
+ * others back (Kafka's max.task.idle.ms = 0). */
+static int poll_merged(rt_worker_t *w, rt_task_t *t, int *n, sl_err_t *err)
+{
+    sl_runtime_t *rt = t->rt;
+    if (!t->cursors) {
+        if (!(t->cursors = calloc(t->n_srcs, sizeof *t->cursors))) {
+            task_fail(t, SL_E_NOMEM, "out of memory", "");
+            return task_error(t, err);
+        }
+        for (size_t i = 0; i < t->n_srcs; i++) {
+            sl_buf_init(&t->cursors[i].buf);
+            sl_batch_iter_init(&t->cursors[i].it);
+        }
+    }
+    size_t chunk = rt->opts.max_poll_bytes / t->n_srcs > 65536 ? rt->opts.max_poll_bytes / t->n_srcs : 65536;
+    for (size_t i = 0; i < t->n_srcs; i++) {
+        rt_cursor_t *c = &t->cursors[i];
+        sl_err_t e = {0};
+        sl_buf_reset(&c->buf);
+        c->pos = 0;
+        c->in_batch = false;
+        if (rt->logs->read(t->srcs[i].part, t->srcs[i].offset, chunk, &c->buf, &e) != 0) {
+            task_fail(t, SL_E_IO, "reading input: ", e.msg);
+            return task_error(t, err);
+        }
+        if (cursor_next(t, i) != 0)
+            return task_error(t, err);
+    }
+    for (;;) {
+        size_t best = t->n_srcs;
+        for (size_t i = 0; i < t->n_srcs; i++)
+            if (t->cursors[i].have && (best == t->n_srcs || t->cursors[i].r.timestamp < t->cursors[best].r.timestamp))
+                best = i;
+        if (best == t->n_srcs)
+            break;
+        if (process_record(w, t, &t->srcs[best], &t->cursors[best].r) != 0 || cursor_next(t, best) != 0)
+            return task_error(t, err);
+        (*n)++;
+        if (!t->cursors[best].have && t->srcs[best].offset < rt->logs->readable_end(t->srcs[best].part))
+            break;
+        if ((*n & 1023) == 0 && (sl_env_checkpoint_wanted(t->env) || t->outbox.len > OUTBOX_MAX) &&
+            rt_task_commit(t, err) != 0)
+            return task_error(t, err);
+    }
     return 0;
 }
 
@@ -225,7 +342,9 @@ int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
     int n = 0;
     if (t->fatal)
         return task_error(t, err);
-    for (size_t i = 0; i < t->n_srcs; i++) {
+    if (t->n_srcs > 1 && poll_merged(w, t, &n, err) != 0)
+        return t->fatal;
+    for (size_t i = 0; t->n_srcs == 1 && i < t->n_srcs; i++) {
         rt_src_t *s = &t->srcs[i];
         sl_err_t e = {0};
         sl_buf_reset(&w->rbuf);
@@ -607,6 +726,11 @@ void rt_task_close(rt_task_t *t)
     free(t->hdrs);
     free(t->down);
     free(t->applied);
+    for (size_t i = 0; t->cursors && i < t->n_srcs; i++) {
+        sl_buf_free(&t->cursors[i].buf);
+        sl_batch_iter_free(&t->cursors[i].it);
+    }
+    free(t->cursors);
     sl_buf_free(&t->outbox);
     sl_buf_free(&t->meta);
     memset(t, 0, sizeof *t);
