@@ -18,6 +18,7 @@
 #include "dsl/dsl.h"
 #include "engine/cli/cli.h"
 #include "engine/engine.h"
+#include "engine/http.h"
 #include "engine/obs.h"
 
 #define MAX_JOBS 64
@@ -64,6 +65,12 @@ static void usage(FILE *f)
           "Exit codes: 0 clean stop, 1 the broker or HTTP server could not start,\n"
           "2 usage error.  A job that fails is reported and does not stop the server.\n",
           f);
+}
+
+static void free_paths(char **paths, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
 }
 
 static void *broker_thread(void *arg)
@@ -271,29 +278,36 @@ int sl_cli_server(int argc, char **argv)
     srv_job_t *jobs = calloc(MAX_JOBS, sizeof *jobs);
     if (!jobs || sl_broker_open(&cfg, &b, &err) != 0) {
         fprintf(stderr, "sluice server: %s\n", jobs ? err.msg : "out of memory");
-        for (int i = 0; i < n_paths; i++)
-            free(paths[i]);
+        free_paths(paths, n_paths);
         free(jobs);
         return SL_EXIT_ERROR;
     }
     pthread_t bt;
     int ex = SL_EXIT_OK;
-    if (pthread_create(&bt, NULL, broker_thread, b) != 0 || sl_obs_new(b, &obs) != 0) {
+    if (pthread_create(&bt, NULL, broker_thread, b) != 0) {
         fprintf(stderr, "sluice server: cannot start the broker thread\n");
-        for (int i = 0; i < n_paths; i++)
-            free(paths[i]);
+        free_paths(paths, n_paths);
         free(jobs);
         sl_broker_close(b);
         return SL_EXIT_ERROR;
     }
-
-    /* HTTP server (engine/http.h): not in this branch yet.  When it lands:
-     *   sl_http_opts_t ho = {http_cfg.host, http_cfg.port, obs};
-     *   sl_http_start(&ho, &http, &err) (exit 1 on failure), log
-     *   "HTTP on http://HOST:PORT/" with sl_http_port(http), sl_http_add_job()
-     *   after each sl_obs_add_job below, sl_http_remove_job() before each
-     *   sl_obs_remove_job, and sl_http_stop() before the broker stops. */
-    (void)http_cfg;
+    sl_http_t *http = NULL;
+    if (sl_obs_new(b, &obs) != 0)
+        sl_err_set(&err, SL_E_NOMEM, "out of memory");
+    sl_http_opts_t ho = {.host = http_cfg.host, .port = http_cfg.port, .obs = obs};
+    if (!obs || sl_http_start(&ho, &http, &err) != 0) {
+        fprintf(stderr, "sluice server: HTTP on %s:%d: %s\n", http_cfg.host, http_cfg.port, err.msg);
+        free_paths(paths, n_paths);
+        free(jobs);
+        sl_obs_free(obs);
+        sl_broker_stop(b);
+        pthread_join(bt, NULL);
+        sl_broker_close(b);
+        return SL_EXIT_ERROR;
+    }
+    bool v6 = strchr(http_cfg.host, ':') != NULL;
+    sl_log(SL_INFO, "http", "HTTP server at http://%s%s%s:%d (web page, /metrics, /v1/status, /v1/tables)",
+           v6 ? "[" : "", http_cfg.host, v6 ? "]" : "", sl_http_port(http));
 
     for (int i = 0; i < n_paths; i++) {
         srv_job_t *j = &jobs[i];
@@ -309,6 +323,8 @@ int sl_cli_server(int argc, char **argv)
         if (rc == 0) {
             j->started = true;
             sl_obs_add_job(obs, j->name, j->path, j->rt, sl_dsl_job_topo(j->job));
+            if (sl_http_add_job(http, j->name, j->rt) != 0)
+                sl_log(SL_ERROR, "server", "job %s: its tables cannot be queried (out of memory)", j->name);
             sl_log(SL_INFO, "server", "job %s (%s) running, state in %s/jobs/%s", j->name, j->path, cfg.data_dir,
                    j->name);
         } else {
@@ -342,6 +358,7 @@ int sl_cli_server(int argc, char **argv)
     }
 
     sl_log(SL_INFO, "server", "stopping: committing every job");
+    sl_http_stop(http); /* first: no request reads a runtime or the registry after this */
     for (int i = 0; i < n_paths; i++) {
         srv_job_t *j = &jobs[i];
         sl_obs_remove_job(obs, j->name[0] ? j->name : j->path);
