@@ -129,14 +129,21 @@ heading "7. Watch it live"
 echo "web page:   http://$HTTP/   (jobs, topology, throughput, lag, table queries)"
 echo "metrics:    http://$HTTP/metrics   status: http://$HTTP/v1/status"
 curl -sf "http://$HTTP/metrics" | grep -E '^sluice_(job_records_in_total|job_lag_records|topic_records_in_total\{topic="page-views"\})' || true
+RC=""
 if [ "$KEEP" = 1 ]; then
   echo "The server keeps running (DEMO_KEEP_RUNNING=1): press Ctrl-C to stop it."
-  trap 'echo' INT
-  wait "$SPID" || true
+  trap 'echo' INT # Ctrl-C reaches the server too (same process group): it stops cleanly
+  RC=0
+  wait "$SPID" || RC=$?
 fi
 
 heading "8. Stop the server cleanly (SIGTERM: every job commits, the broker syncs its logs)"
-kill -TERM "$SPID"
-wait "$SPID" && echo "server stopped (exit status 0)"
+if [ -z "$RC" ]; then
+  kill -TERM "$SPID"
+  RC=0
+  wait "$SPID" || RC=$?
+fi
 SPID=""
+[ "$RC" = 0 ] || { echo "demo: the server exited with status $RC" >&2; exit 1; }
+echo "server stopped (exit status 0)"
 printf '\nDemo done; removing %s\n' "$DATA"
