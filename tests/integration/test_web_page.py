@@ -102,6 +102,18 @@ def test_page_shows_job_topology_and_lag(ctx):
     check('<option value="word_counts">' in dom, "the table is not offered in the query box")
     check('<span id="conn" class="">live</span>' in dom, "the page did not report a live connection")
 
+    # The query box, through a query link: a key, then a prefix scan.
+    dom = dump_dom(ctx, base + "/#table=word_counts&key=be")
+    m = re.search(r'<pre id="qout" class="">(.*?)</pre>', dom, re.S)
+    check(m, "the query box shows no answer")
+    answer = m.group(1)
+    check("GET /v1/tables/word_counts/keys/be\nHTTP 200" in answer, "the key query and its status: " + answer)
+    check('"value": 100' in answer, "be was counted 100 times: " + answer)
+    dom = dump_dom(ctx, base + "/#table=word_counts&prefix=t")
+    answer = re.search(r'<pre id="qout" class="">(.*?)</pre>', dom, re.S).group(1)
+    check('"key": "to"' in answer and '"value": 100' in answer and '"key": "or"' not in answer,
+          "the prefix scan finds 'to' and not 'or': " + answer)
+
 
 def test_page_reports_a_lost_server(ctx):
     with open(PAGE, "rb") as f:
