@@ -1,6 +1,7 @@
 # Thin wrapper over CMake.  `make` builds build/sluice; `make test` builds and
 # runs every test (normal build, then the unit tests again under ASan+UBSan);
-# `make demo` runs the demo; `make bench` runs the benchmarks; `make fuzz`
+# `make demo` runs the demo; `make bench` runs the benchmarks (`make
+# bench-report` writes them into docs/benchmarks.md); `make fuzz`
 # fuzzes the broker's request decoder, then the DSL, each for $(FUZZ_SECONDS) seconds.
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
@@ -8,7 +9,7 @@ BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build test test-normal test-asan demo bench fuzz clean
+.PHONY: all deps build test test-normal test-asan demo bench bench-report fuzz clean
 
 all: build
 
@@ -37,6 +38,13 @@ bench:
 	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory build
 	@scripts/bench.sh $(BUILD)
+
+# docs/benchmarks.md and its plot from the last `make bench` (run first when
+# $(BUILD)/bench-results has no results yet).
+bench-report:
+	@[ -f $(BUILD)/bench-results/bench.txt ] || $(MAKE) --no-print-directory bench
+	@scripts/install-deps.sh bench
+	@/usr/bin/python3 scripts/bench_report.py $(BUILD)/bench-results docs
 
 # clang + libFuzzer, everything instrumented (ASan+UBSan).  New inputs go to
 # $(BUILD_FUZZ)/corpus and corpus-dsl (the committed fuzz/corpus/* are only

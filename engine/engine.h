@@ -98,6 +98,29 @@ int sl_topo_add_merge(sl_topo_t *t, const char *name, const char *const *parents
  * aggregations. */
 int sl_topo_add_group_by(sl_topo_t *t, const char *name, const char *parent, sl_key_fn fn, void *arg);
 
+/* Grouping a table (Kafka Streams' groupBy on a KTable): `parent` carries a
+ * table's changelog (a table source, an aggregation, or stateless steps over
+ * them; a null value deletes a row).  The node keeps the last value of each row
+ * in KV store `store` and, when a row changes, forwards the old value under
+ * its old group key as a retraction (header SL_RETRACT_HEADER) and then the
+ * new value under the new group key (fn computes group keys; it is called for
+ * old values too).  Its children are aggregations, always behind a repartition
+ * topic: count, sum and avg subtract retractions exactly; an aggregate's add
+ * callback must check sl_rec_is_retraction and subtract; min, max and reduce
+ * are refused by sl_topo_build (they cannot subtract). */
+int sl_topo_add_group_table(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_key_fn fn,
+                            void *arg);
+
+/* TTL: keys of `node` (a table source, an aggregation without a window, or a
+ * group_table) that have not been updated for ttl_ms of stream time are
+ * deleted as stream time advances - as if a tombstone had arrived: a table or
+ * aggregation forwards a tombstone for the key at the next flush, a
+ * group_table takes the row out of its group.  An expiry index in a second
+ * store "<store>.ttl" makes this one seek per expiry, not a scan.  Call after
+ * adding the node; errors: SL_E_NOTFOUND (no such node yet), SL_E_INVAL (other
+ * kinds, ttl outside 1 ms .. 2^50 ms); a windowed aggregation fails the build. */
+int sl_topo_set_ttl(sl_topo_t *t, const char *node, int64_t ttl_ms);
+
 /* Aggregations of a group_by, each keeping one value per key in KV store
  * `store` (one store per node).  Records with a null value are ignored and
  * counted.  sum/min/max/avg take the number from fn (NULL: the value must be a

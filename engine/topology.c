@@ -295,6 +295,29 @@ int sl_topo_add_group_by(sl_topo_t *t, const char *name, const char *parent, sl_
     return add_op(t, name, parent, &s, true, NULL);
 }
 
+int sl_topo_add_group_table(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_key_fn fn,
+                            void *arg)
+{
+    sl_op_spec_t s = {.kind = SL_OP_GROUP_TABLE, .fn.key = fn, .arg = arg};
+    return add_op(t, name, parent, &s, fn != NULL, store);
+}
+
+int sl_topo_set_ttl(sl_topo_t *t, const char *node, int64_t ttl_ms)
+{
+    if (!t || !node || t->built)
+        return SL_E_INVAL;
+    int i = topo_find(t, node);
+    if (i < 0)
+        return add_failed(t, SL_E_NOTFOUND, node, "ttl of an unknown node (add the node first)");
+    if (ttl_ms <= 0 || ttl_ms > ((int64_t)1 << 50))
+        return add_failed(t, SL_E_INVAL, node, "ttl must be 1 ms .. 2^50 ms");
+    topo_node_t *n = &t->nodes[i];
+    if (n->spec.kind != SL_OP_TABLE && n->spec.kind != SL_OP_GROUP_TABLE && !sl_op_kind_is_aggregation(n->spec.kind))
+        return add_failed(t, SL_E_INVAL, node, "a ttl applies to a table, an aggregation or a group_table");
+    n->spec.ttl_ms = ttl_ms;
+    return 0;
+}
+
 int sl_topo_add_count(sl_topo_t *t, const char *name, const char *parent, const char *store)
 {
     sl_op_spec_t s = {.kind = SL_OP_COUNT};
@@ -532,8 +555,10 @@ static int check_cycles(const sl_topo_t *t, sl_buf_t *errs, bool *found)
 }
 
 /* True when v's records are a table's changes (a table source or an
- * aggregation upstream): grouping those needs subtract-and-add semantics that
- * are not built yet.  Memoised in memo (-1: unknown). */
+ * aggregation upstream): grouping those needs subtract-and-add semantics
+ * (sl_topo_add_group_table).  A windowed aggregation that emits FINAL
+ * forwards each window once, never changed: a stream.  Memoised in memo (-1:
+ * unknown). */
 static bool from_table(const sl_topo_t *t, int v, signed char *memo)
 {
     if (memo[v] >= 0)
@@ -544,6 +569,13 @@ static bool from_table(const sl_topo_t *t, int v, signed char *memo)
         return memo[v];
     }
     bool r = sl_op_kind_is_stateful(n->spec.kind);
+    if (r && sl_op_kind_is_aggregation(n->spec.kind) && n->n_parents && n->parents[0].node >= 0) {
+        const topo_node_t *w = &t->nodes[n->parents[0].node];
+        if (w->spec.kind == SL_OP_WINDOW && w->spec.window.emit == SL_WINDOW_EMIT_FINAL) {
+            memo[v] = 0;
+            return false;
+        }
+    }
     for (size_t k = 0; k < n->n_parents && !r; k++)
         r = from_table(t, n->parents[k].node, memo);
     memo[v] = r;
@@ -558,9 +590,17 @@ static void check_placement(const sl_topo_t *t, sl_buf_t *errs, signed char *mem
             add_problem(errs, "node '%s' (%s): has no parent", n->name, topo_node_kind(n));
         if (sl_op_kind_is_aggregation(n->spec.kind) && n->role == NODE_OP) {
             const topo_node_t *p = &t->nodes[n->parents[0].node];
-            if ((p->spec.kind != SL_OP_GROUP_BY && p->spec.kind != SL_OP_WINDOW) || p->role != NODE_OP)
+            if ((p->spec.kind != SL_OP_GROUP_BY && p->spec.kind != SL_OP_WINDOW && p->spec.kind != SL_OP_GROUP_TABLE) ||
+                p->role != NODE_OP)
                 add_problem(errs, "node '%s' (%s): an aggregation needs a group_by parent, not '%s' (%s)", n->name,
                             topo_node_kind(n), p->name, topo_node_kind(p));
+            else if (p->spec.kind == SL_OP_WINDOW && n->spec.ttl_ms > 0)
+                add_problem(errs, "node '%s' (%s): a windowed aggregation takes no ttl (its windows expire after "
+                            "size + grace)", n->name, topo_node_kind(n));
+            else if (p->spec.kind == SL_OP_GROUP_TABLE &&
+                     (n->spec.kind == SL_OP_MIN || n->spec.kind == SL_OP_MAX || n->spec.kind == SL_OP_REDUCE))
+                add_problem(errs, "node '%s' (%s): follows group_table '%s', whose retractions %s cannot subtract; "
+                            "use count, sum, avg or aggregate", n->name, topo_node_kind(n), p->name, topo_node_kind(n));
             else if (p->spec.kind == SL_OP_WINDOW && p->spec.window.kind == SL_WINDOW_SESSION &&
                      n->spec.kind == SL_OP_AGGREGATE)
                 add_problem(errs, "node '%s' (aggregate): session window '%s' needs to merge aggregates, which "
@@ -584,9 +624,19 @@ static void check_placement(const sl_topo_t *t, sl_buf_t *errs, signed char *mem
                                 c->name, topo_node_kind(c), n->name);
             }
         }
+        if (n->spec.kind == SL_OP_GROUP_TABLE && n->role == NODE_OP) {
+            if (n->n_children == 0)
+                add_problem(errs, "node '%s' (group_table): has no aggregation after it", n->name);
+            for (size_t k = 0; k < n->n_children; k++) {
+                const topo_node_t *c = &t->nodes[n->children[k].node];
+                if (!sl_op_kind_is_aggregation(c->spec.kind) || c->role != NODE_OP)
+                    add_problem(errs, "node '%s' (%s): follows group_table '%s', which only aggregations may follow",
+                                c->name, topo_node_kind(c), n->name);
+            }
+        }
         if (n->spec.kind == SL_OP_GROUP_BY && n->role == NODE_OP) {
             if (from_table(t, (int)i, memo))
-                add_problem(errs, "node '%s' (group_by): grouping a table's changes is not supported yet", n->name);
+                add_problem(errs, "node '%s' (group_by): a group_by of a table's changes: use sl_topo_add_group_table", n->name);
             if (n->n_children == 0)
                 add_problem(errs, "node '%s' (group_by): has no aggregation after it", n->name);
             for (size_t k = 0; k < n->n_children; k++) {
@@ -612,6 +662,8 @@ static bool rekeys(const topo_node_t *n)
         return true;
     case SL_OP_GROUP_BY:
         return n->spec.fn.key != NULL;
+    case SL_OP_GROUP_TABLE:
+        return true;
     default:
         return false;
     }
@@ -644,7 +696,9 @@ static int insert_repartitions(sl_topo_t *t)
     size_t n_user = t->n_nodes;
     int rc = 0;
     for (size_t g = 0; g < n_user && !rc; g++) {
-        if (t->nodes[g].role != NODE_OP || t->nodes[g].spec.kind != SL_OP_GROUP_BY || !key_changed(t, (int)g, memo))
+        if (t->nodes[g].role != NODE_OP ||
+            (t->nodes[g].spec.kind != SL_OP_GROUP_BY && t->nodes[g].spec.kind != SL_OP_GROUP_TABLE) ||
+            !key_changed(t, (int)g, memo))
             continue;
         char topic[TOPIC_MAX_LEN + 64], sink[NAME_MAX_LEN + 32], src[NAME_MAX_LEN + 32];
         snprintf(topic, sizeof topic, "%s-%s-repartition", t->app_id, t->nodes[g].name);
@@ -794,7 +848,8 @@ static bool is_kv_table(const sl_topo_t *t, const topo_node_t *n)
     if (n->role == NODE_SOURCE)
         return n->spec.kind == SL_OP_TABLE;
     return n->role == NODE_OP && sl_op_kind_is_aggregation(n->spec.kind) &&
-           t->nodes[n->parents[0].node].spec.kind == SL_OP_GROUP_BY;
+           (t->nodes[n->parents[0].node].spec.kind == SL_OP_GROUP_BY ||
+            t->nodes[n->parents[0].node].spec.kind == SL_OP_GROUP_TABLE);
 }
 
 static void check_joins(const sl_topo_t *t, sl_buf_t *errs, signed char *memo)

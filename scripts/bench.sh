@@ -10,6 +10,11 @@ parent=${SL_BENCH_DIR:-/tmp}
 tmp=$(mktemp -d "$parent/sl-bench-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 args=(--dir "$tmp")
+# Everything printed is also kept in BUILD/bench-results/bench.txt, which
+# `make bench-report` turns into docs/benchmarks.md (with nexmark.json).
+results="$build/bench-results"
+mkdir -p "$results"
+exec > >(tee "$results/bench.txt")
 [ -n "${SL_BENCH_BYTES:-}" ] && args+=(--bytes "$SL_BENCH_BYTES")
 "$build/bench/bench_log_append" "${args[@]}"
 echo
@@ -43,3 +48,14 @@ if [ -x "$build/bench/bench_broker_load" ]; then
 else
   echo "broker load: skipped ($build/bench/bench_broker_load not built; run scripts/install-deps.sh bench)"
 fi
+
+# ---- Nexmark ----------------------------------------------------------------------
+# bench/nexmark/run.py: each bench/nexmark/qN.sl on $SL_NEXMARK_EVENTS events
+# (default 1,000,000: 10M events take about 10x longer per query and would
+# put `make bench` well past 15 minutes on 2 cores) with 1 and 2 worker
+# threads, next to Flink's published events/s per core; then p50/p99 latency
+# at a fixed rate (at most 10,000 events/s and half the measured maximum).
+echo
+nx_events=${SL_NEXMARK_EVENTS:-1000000}
+/usr/bin/python3 "$(dirname "$0")/../bench/nexmark/run.py" bench --build "$build" --events "$nx_events" \
+  --dir "$tmp" --results "$results/nexmark.json" || echo "nexmark: some runs failed (see above)"

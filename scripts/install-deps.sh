@@ -3,7 +3,8 @@
 #   scripts/install-deps.sh          build and tests (make, make test, make demo),
 #                                    plus the kafkajs test's node_modules (npm ci)
 #   scripts/install-deps.sh bench    + what only `make bench` needs: Redis (the
-#                                    broker benchmark's baseline) and hiredis
+#                                    broker benchmark's baseline) and hiredis;
+#                                    gnuplot-nox (make bench-report's plot)
 #   scripts/install-deps.sh fuzz     + clang and its fuzzer/sanitizer runtimes
 # Idempotent and quiet when everything is present; needs root (or sudo) otherwise.
 set -euo pipefail
@@ -15,7 +16,7 @@ PKGS=(build-essential cmake pkg-config
       libh2o-dev libcurl4-openssl-dev chromium curl)
 case "$PROFILE" in
   test) ;;
-  bench) PKGS+=(redis-server redis-tools libhiredis-dev) ;;
+  bench) PKGS+=(redis-server redis-tools libhiredis-dev gnuplot-nox) ;;
   fuzz) PKGS+=(clang libclang-rt-dev) ;;
   *) echo "usage: $0 [test|bench|fuzz]" >&2; exit 2 ;;
 esac

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "broker/broker.h"
 #include "dsl/dsl.h"
@@ -19,10 +20,12 @@
 
 static sl_broker_t *g_broker;   /* for the signal handler only */
 static sl_runtime_t *g_runtime;
+static volatile sig_atomic_t g_stop; /* --exit-when-caught-up: a signal also ends the wait */
 
 static void on_signal(int sig)
 {
     (void)sig;
+    g_stop = 1;
     if (g_runtime)
         sl_runtime_request_stop(g_runtime);
     else if (g_broker)
@@ -50,9 +53,15 @@ static void usage(FILE *f)
           "      --status-interval S on a terminal a status line (records/s in and out, lag,\n"
           "                          committed offsets) is redrawn every second; otherwise it\n"
           "                          is logged every S seconds (default 10; 0: never)\n"
+          "  -a, --app-id ID         application id: prefix of the job's internal topics (repartition,\n"
+          "                          dead letters: ID-dlq) and its state folder DIR/jobs/ID (default:\n"
+          "                          sluice, state in DIR/jobs); 1..100 of [A-Za-z0-9._-]\n"
           "  -s, --set KEY=VALUE     a broker setting, as for sluice broker (repeatable)\n"
           "      --http HOST:PORT    serve state queries, /metrics and /v1/status over HTTP (off by\n"
           "                          default; port 0: any free port; docs/http.md)\n"
+          "      --exit-when-caught-up  stop once the job has committed everything its\n"
+          "                          inputs hold, and print the time that took (from the\n"
+          "                          workers' start) and the record counts on stderr\n"
           "  -h, --help              this help\n"
           "\n"
           "Errors in the job are printed as file:line:col: error: message (exit 2).\n",
@@ -65,6 +74,29 @@ static void *broker_thread(void *arg)
     return NULL;
 }
 
+/* Benchmarks and scripts: run until every input is processed and committed
+ * (polled every 10 ms, so the time is at most that late), then stop. */
+static int run_until_caught_up(sl_runtime_t *rt, sl_err_t *err)
+{
+    int64_t t0 = sl_mono_ns();
+    int rc = sl_runtime_start(rt, err);
+    if (rc)
+        return rc;
+    bool done = false;
+    while (!g_stop && !(done = sl_runtime_caught_up(rt))) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    double secs = (double)(sl_mono_ns() - t0) / 1e9;
+    sl_runtime_stats_t st;
+    sl_runtime_stats(rt, &st);
+    rc = sl_runtime_stop(rt, err);
+    if (done)
+        fprintf(stderr, "sluice run: caught up after %.3f s: %llu records in, %llu out, %d tasks, %d threads\n",
+                secs, (unsigned long long)st.records_in, (unsigned long long)st.records_out, st.tasks, st.threads);
+    return rc;
+}
+
 int sl_cli_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -72,20 +104,32 @@ int sl_cli_run(int argc, char **argv)
         {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 's'},
         {"idle-timeout", required_argument, NULL, 'I'}, {"http", required_argument, NULL, 'H'},
         {"status-interval", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {"app-id", required_argument, NULL, 'a'},
+        {"exit-when-caught-up", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     sl_broker_config_t cfg;
     sl_broker_config_default(&cfg);
-    const char *data = NULL, *listen = NULL, *http = NULL;
+    const char *data = NULL, *listen = NULL, *http = NULL, *app_id = NULL;
     int threads = 0, c;
     int64_t idle_ms = 30000;
     int64_t status_ms = 10000;
+    bool until_caught_up = false;
     char *sets[64];
     int nsets = 0;
     optind = 0; /* 0: GNU getopt re-initialises fully (permutes JOB.sl past the options) */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:l:t:s:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:l:t:s:a:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'a': {
+            size_t n = strlen(optarg);
+            if (n == 0 || n > 100 || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n) {
+                fprintf(stderr, "sluice run: --app-id expects 1..100 characters of [A-Za-z0-9._-], got '%s'\n", optarg);
+                return SL_EXIT_USAGE;
+            }
+            app_id = optarg;
+            break;
+        }
         case 'd': data = optarg; break;
         case 'l': listen = optarg; break;
         case 't': {
@@ -127,6 +171,7 @@ int sl_cli_run(int argc, char **argv)
             break;
         case 'H': http = optarg; break;
         case 'h': usage(stdout); return SL_EXIT_OK;
+        case 'C': until_caught_up = true; break;
         default:
             fprintf(stderr, "sluice run: %s '%s'\n\n", c == ':' ? "missing value for option" : "unknown option",
                     argv[optind - 1]);
@@ -172,7 +217,7 @@ int sl_cli_run(int argc, char **argv)
     sl_buf_t diag;
     sl_buf_init(&diag);
     sl_dsl_job_t *job = NULL;
-    int rc = sl_dsl_compile(path, src, &diag, &job, &err);
+    int rc = sl_dsl_compile_app(path, src, app_id, &diag, &job, &err);
     free(src);
     if (rc) {
         if (diag.len)
@@ -224,7 +269,10 @@ int sl_cli_run(int argc, char **argv)
     sl_rt_logs_t *logs = NULL;
     sl_runtime_t *rt = NULL;
     char state_dir[4200];
-    snprintf(state_dir, sizeof state_dir, "%s/jobs", cfg.data_dir);
+    if (app_id && strcmp(app_id, "sluice") != 0)
+        snprintf(state_dir, sizeof state_dir, "%s/jobs/%s", cfg.data_dir, app_id);
+    else
+        snprintf(state_dir, sizeof state_dir, "%s/jobs", cfg.data_dir);
     if (ex == SL_EXIT_OK && sl_rt_logs_broker(b, &logs, &err) == 0) {
         sl_runtime_opts_t o;
         sl_runtime_opts_default(&o);
@@ -240,7 +288,9 @@ int sl_cli_run(int argc, char **argv)
             sl_http_t *hs = NULL;
             if (http && sl_cli_http_start(&http_addr, b, path, rt, sl_dsl_job_topo(job), &obs, &hs) != 0)
                 ex = SL_EXIT_ERROR;
-            if (ex == SL_EXIT_OK && sl_cli_run_with_status(rt, sl_dsl_job_topo(job), b, path, status_ms, &err) != 0) {
+            if (ex == SL_EXIT_OK &&
+                (until_caught_up ? run_until_caught_up(rt, &err)
+                                 : sl_cli_run_with_status(rt, sl_dsl_job_topo(job), b, path, status_ms, &err)) != 0) {
                 fprintf(stderr, "sluice run: %s\n", err.msg);
                 ex = SL_EXIT_ERROR;
             }
