@@ -132,7 +132,9 @@ static int job_open(srv_job_t *j, sl_broker_t *b, const char *data_dir, const sl
         return sl_err_set(err, SL_E_IO, "%s: cannot read the job file", j->path);
     sl_buf_t diag;
     sl_buf_init(&diag);
-    int rc = sl_dsl_compile(j->path, src, &diag, &j->job, err);
+    /* The job's name is its application id: its internal topics (NAME-...-repartition,
+     * NAME-dlq) and producer ids are its own. */
+    int rc = sl_dsl_compile_app(j->path, src, j->name, &diag, &j->job, err);
     free(src);
     if (rc) {
         if (diag.len) /* every error, with source lines and carets */
@@ -150,13 +152,11 @@ static int job_open(srv_job_t *j, sl_broker_t *b, const char *data_dir, const sl
     }
     if ((rc = sl_rt_logs_broker(b, &j->logs, err)) != 0)
         return rc;
-    char state_dir[4400], dlq[160];
+    char state_dir[4400];
     snprintf(state_dir, sizeof state_dir, "%s/jobs/%s", data_dir, j->name);
-    snprintf(dlq, sizeof dlq, "%s-dlq", j->name);
     sl_runtime_opts_t o = *base;
     o.state_dir = state_dir;
     o.logs = j->logs;
-    o.dlq_topic = dlq; /* one dead-letter topic per job (the DSL's app id is the same for every job) */
     return sl_runtime_new(sl_dsl_job_topo(j->job), &o, &j->rt, err);
 }
 

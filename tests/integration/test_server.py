@@ -112,6 +112,9 @@ def test_server_runs_a_folder_of_jobs_and_resumes(ctx):
         check(os.path.isdir(os.path.join(data, "jobs", name)), "state of %s in DATA/jobs/%s" % (name, name))
     topics = run([ctx.sluice, "topics", "list", "--bootstrap", b.bootstrap]).stdout.decode().split()
     check("wordcount-dlq" in topics and "click_enrichment-dlq" in topics, "a dead-letter topic per job: %s" % topics)
+    check([t for t in topics if t.startswith("wordcount-") and t.endswith("-repartition")],
+          "the job's name is its application id (its repartition topic): %s" % topics)
+    check(not [t for t in topics if t.startswith("sluice-")], "no topic of the default app id: %s" % topics)
 
     # Clean restart: both jobs resume where they committed.
     b.restart()
