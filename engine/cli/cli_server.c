@@ -291,6 +291,7 @@ int sl_cli_server(int argc, char **argv)
         sl_broker_close(b);
         return SL_EXIT_ERROR;
     }
+    /* HTTP (docs/http.md): queries of every job's tables, /metrics, /v1/status, the web page. */
     sl_http_t *http = NULL;
     if (sl_obs_new(b, &obs) != 0)
         sl_err_set(&err, SL_E_NOMEM, "out of memory");
@@ -306,8 +307,8 @@ int sl_cli_server(int argc, char **argv)
         return SL_EXIT_ERROR;
     }
     bool v6 = strchr(http_cfg.host, ':') != NULL;
-    sl_log(SL_INFO, "http", "HTTP server at http://%s%s%s:%d (web page, /metrics, /v1/status, /v1/tables)",
-           v6 ? "[" : "", http_cfg.host, v6 ? "]" : "", sl_http_port(http));
+    sl_log(SL_INFO, "http", "HTTP server at http://%s%s%s:%d", v6 ? "[" : "", http_cfg.host, v6 ? "]" : "",
+           sl_http_port(http));
 
     for (int i = 0; i < n_paths; i++) {
         srv_job_t *j = &jobs[i];
@@ -324,7 +325,7 @@ int sl_cli_server(int argc, char **argv)
             j->started = true;
             sl_obs_add_job(obs, j->name, j->path, j->rt, sl_dsl_job_topo(j->job));
             if (sl_http_add_job(http, j->name, j->rt) != 0)
-                sl_log(SL_ERROR, "server", "job %s: its tables cannot be queried (out of memory)", j->name);
+                sl_log(SL_ERROR, "server", "job %s: its tables are not queryable (out of memory)", j->name);
             sl_log(SL_INFO, "server", "job %s (%s) running, state in %s/jobs/%s", j->name, j->path, cfg.data_dir,
                    j->name);
         } else {
@@ -358,9 +359,9 @@ int sl_cli_server(int argc, char **argv)
     }
 
     sl_log(SL_INFO, "server", "stopping: committing every job");
-    sl_http_stop(http); /* first: no request reads a runtime or the registry after this */
     for (int i = 0; i < n_paths; i++) {
         srv_job_t *j = &jobs[i];
+        sl_http_remove_job(http, j->name); /* waits for requests reading the job */
         sl_obs_remove_job(obs, j->name[0] ? j->name : j->path);
         if (j->started) {
             sl_err_t e = {0};
@@ -370,6 +371,7 @@ int sl_cli_server(int argc, char **argv)
         job_close(j);
     }
     free(jobs);
+    sl_http_stop(http);
     sl_obs_free(obs);
     sl_broker_stop(b);
     pthread_join(bt, NULL);

@@ -427,6 +427,26 @@ def test_queries_during_heavy_processing_see_committed_values(ctx):
     b.stop()
 
 
+def test_server_serves_the_tables_of_every_job(ctx):
+    """`sluice server --jobs DIR --http`: one HTTP server for a folder of jobs."""
+    import shutil
+    jobs = ctx.path("jobs")
+    os.makedirs(jobs)
+    shutil.copy(os.path.join(EXAMPLES, "wordcount.sl"), jobs)
+    shutil.copy(os.path.join(EXAMPLES, "sessions.sl"), jobs)
+    b = ctx.broker(command=["server", "--jobs", jobs, "--http", "127.0.0.1:0"])
+    m = wait_for(lambda: re.search(r"HTTP server at http://127\.0\.0\.1:(\d+)", b.stderr_text()), 10,
+                 "the HTTP server's address")
+    b.url = "http://127.0.0.1:%s" % m.group(1)
+    wait_for(lambda: "2 job(s)" in b.stderr_text(), 15, "both jobs to start")
+    _, _, body = get(b, "/v1/tables")
+    check_eq(sorted((t["job"], t["name"], t["kind"]) for t in body["tables"]),
+             [("sessions", "sessions", "session"), ("wordcount", "word_counts", "kv")], "tables of both jobs")
+    produce(b, "text-lines", ["hello server", "hello"])
+    wait_counts(b, "word_counts", {"hello": 2, "server": 1})
+    b.stop()
+
+
 def test_query_cli_usage(ctx):
     sl = ctx.sluice
 
@@ -493,6 +513,7 @@ CASES = [
     test_watch,
     test_watch_reports_deletes_of_a_table_source,
     test_queries_during_heavy_processing_see_committed_values,
+    test_server_serves_the_tables_of_every_job,
     test_query_cli_usage,
 ]
 
