@@ -47,7 +47,7 @@ awk -v n="$VIEWS" -v users="$USERS" 'BEGIN {
   split("/ /pricing /docs /docs/dsl /blog /signup /checkout", page, " ");
   for (i = 1; i <= n; i++) {
     u = int(rand() * (users + users / 9)) + 1; # users beyond $USERS are unknown
-    printf "{\"user\":\"u%02d\",\"page\":\"%s\",\"ts\":%d}\n", u, page[int(rand() * 7) + 1], 1700000000000 + i * 250;
+    printf "{\"user\":\"u%02d\",\"page\":\"%s\",\"ts\":%.0f}\n", u, page[int(rand() * 7) + 1], 1700000000000 + i * 250;
   }
 }' >"$DATA/views.jsonl"
 head -n 2 "$DATA/users.jsonl"
@@ -55,6 +55,11 @@ head -n 2 "$DATA/views.jsonl"
 # What the job must find, computed here from the files: views per region.
 awk -F'"' 'NR == FNR { region[$4] = $12; next } ($4 in region) { n[region[$4]]++ } END { for (r in n) print r, n[r] }' \
   "$DATA/users.jsonl" "$DATA/views.jsonl" | sort >"$DATA/expected-regions.txt"
+KNOWN=$(awk '{ s += $2 } END { print s }' "$DATA/expected-regions.txt")
+# Records the job processes: the users, each view (by the join and, after a
+# repartition, by views_per_user) and each view of a known user once more
+# (views_per_region, after its repartition).
+TOTAL=$((USERS + 2 * VIEWS + KNOWN))
 
 heading "2. Start the server: broker + HTTP + the jobs of a folder"
 mkdir -p "$DATA/jobs"
@@ -88,19 +93,19 @@ for _ in $(seq 1 600); do
   STATUS=$(curl -sf "http://$HTTP/v1/status" || true)
   LAG=$(printf '%s' "$STATUS" | sed -n 's/.*"name":"live_pageviews".*"lag":\([0-9]*\),"commit_latency_ms".*/\1/p')
   IN=$(printf '%s' "$STATUS" | sed -n 's/.*"name":"live_pageviews".*"records_in":\([0-9]*\),"records_out".*/\1/p')
-  # every view is read once by the join and once by views_per_user's repartition
-  [ "${LAG:-1}" = 0 ] && [ "${IN:-0}" -ge "$((2 * VIEWS))" ] && break
+  [ "${LAG:-1}" = 0 ] && [ "${IN:-0}" -ge "$TOTAL" ] && break
   sleep 0.1
 done
-[ "${LAG:-1}" = 0 ] || fail "the job did not catch up (lag ${LAG:-?})"
+[ "${LAG:-1}" = 0 ] && [ "${IN:-0}" = "$TOTAL" ] || fail "the job did not catch up (lag ${LAG:-?}, ${IN:-?} of $TOTAL records)"
 echo "caught up in $(( ($(date +%s%N) - start) / 1000000 )) ms: lag 0, $IN records processed"
-grep "status: live_pageviews" "$DATA/server.log" | tail -n 1 | sed 's/^[^ ]* [A-Z]* */  log: /'
+{ grep "status: live_pageviews" "$DATA/server.log" || true; } | tail -n 1 | sed 's/^[^ ]* [A-Z]* */  log: /'
 
 heading "5. A few output records (sluice consume)"
 say "sluice consume enriched-views --from-beginning --max 3"
 "$SLUICE" consume enriched-views --from-beginning --max 3 --bootstrap "$KAFKA"
-say "sluice consume views-per-region --from-beginning --exit | tail -n 4   # latest count per region"
-"$SLUICE" consume views-per-region --from-beginning --exit --bootstrap "$KAFKA" | tail -n 4
+say "sluice consume views-per-region --from-beginning --exit --print-key   # the latest count per region:"
+"$SLUICE" consume views-per-region --from-beginning --exit --print-key --bootstrap "$KAFKA" |
+  awk -F'\t' '{ last[$1] = $2 } END { for (k in last) print "  " last[k] }' | sort
 
 heading "6. Query the job's state (the committed table, over HTTP)"
 REGION=eu
@@ -124,14 +129,21 @@ heading "7. Watch it live"
 echo "web page:   http://$HTTP/   (jobs, topology, throughput, lag, table queries)"
 echo "metrics:    http://$HTTP/metrics   status: http://$HTTP/v1/status"
 curl -sf "http://$HTTP/metrics" | grep -E '^sluice_(job_records_in_total|job_lag_records|topic_records_in_total\{topic="page-views"\})' || true
+RC=""
 if [ "$KEEP" = 1 ]; then
   echo "The server keeps running (DEMO_KEEP_RUNNING=1): press Ctrl-C to stop it."
-  trap 'echo' INT
-  wait "$SPID" || true
+  trap 'echo' INT # Ctrl-C reaches the server too (same process group): it stops cleanly
+  RC=0
+  wait "$SPID" || RC=$?
 fi
 
 heading "8. Stop the server cleanly (SIGTERM: every job commits, the broker syncs its logs)"
-kill -TERM "$SPID"
-wait "$SPID" && echo "server stopped (exit status 0)"
+if [ -z "$RC" ]; then
+  kill -TERM "$SPID"
+  RC=0
+  wait "$SPID" || RC=$?
+fi
 SPID=""
+[ "$RC" = 0 ] || { echo "demo: the server exited with status $RC" >&2; exit 1; }
+echo "server stopped (exit status 0)"
 printf '\nDemo done; removing %s\n' "$DATA"

@@ -13,7 +13,7 @@ PKGS=(build-essential cmake pkg-config
       liblmdb-dev libuv1-dev libmsgpack-dev libzstd-dev libcmocka-dev
       zlib1g-dev liblz4-dev libsnappy-dev
       librdkafka-dev kcat python3-confluent-kafka libjansson-dev
-      libh2o-dev libcurl4-openssl-dev chromium)
+      libh2o-dev libcurl4-openssl-dev chromium curl)
 case "$PROFILE" in
   test) ;;
   bench) PKGS+=(redis-server redis-tools libhiredis-dev gnuplot-nox) ;;

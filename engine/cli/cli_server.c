@@ -67,6 +67,12 @@ static void usage(FILE *f)
           f);
 }
 
+static void free_paths(char **paths, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
+}
+
 static void *broker_thread(void *arg)
 {
     sl_broker_run(arg);
@@ -126,7 +132,9 @@ static int job_open(srv_job_t *j, sl_broker_t *b, const char *data_dir, const sl
         return sl_err_set(err, SL_E_IO, "%s: cannot read the job file", j->path);
     sl_buf_t diag;
     sl_buf_init(&diag);
-    int rc = sl_dsl_compile(j->path, src, &diag, &j->job, err);
+    /* The job's name is its application id: its internal topics (NAME-...-repartition,
+     * NAME-dlq) and producer ids are its own. */
+    int rc = sl_dsl_compile_app(j->path, src, j->name, &diag, &j->job, err);
     free(src);
     if (rc) {
         if (diag.len) /* every error, with source lines and carets */
@@ -144,13 +152,11 @@ static int job_open(srv_job_t *j, sl_broker_t *b, const char *data_dir, const sl
     }
     if ((rc = sl_rt_logs_broker(b, &j->logs, err)) != 0)
         return rc;
-    char state_dir[4400], dlq[160];
+    char state_dir[4400];
     snprintf(state_dir, sizeof state_dir, "%s/jobs/%s", data_dir, j->name);
-    snprintf(dlq, sizeof dlq, "%s-dlq", j->name);
     sl_runtime_opts_t o = *base;
     o.state_dir = state_dir;
     o.logs = j->logs;
-    o.dlq_topic = dlq; /* one dead-letter topic per job (the DSL's app id is the same for every job) */
     return sl_runtime_new(sl_dsl_job_topo(j->job), &o, &j->rt, err);
 }
 
@@ -272,29 +278,27 @@ int sl_cli_server(int argc, char **argv)
     srv_job_t *jobs = calloc(MAX_JOBS, sizeof *jobs);
     if (!jobs || sl_broker_open(&cfg, &b, &err) != 0) {
         fprintf(stderr, "sluice server: %s\n", jobs ? err.msg : "out of memory");
-        for (int i = 0; i < n_paths; i++)
-            free(paths[i]);
+        free_paths(paths, n_paths);
         free(jobs);
         return SL_EXIT_ERROR;
     }
     pthread_t bt;
     int ex = SL_EXIT_OK;
-    if (pthread_create(&bt, NULL, broker_thread, b) != 0 || sl_obs_new(b, &obs) != 0) {
+    if (pthread_create(&bt, NULL, broker_thread, b) != 0) {
         fprintf(stderr, "sluice server: cannot start the broker thread\n");
-        for (int i = 0; i < n_paths; i++)
-            free(paths[i]);
+        free_paths(paths, n_paths);
         free(jobs);
         sl_broker_close(b);
         return SL_EXIT_ERROR;
     }
-
     /* HTTP (docs/http.md): queries of every job's tables, /metrics, /v1/status, the web page. */
     sl_http_t *http = NULL;
+    if (sl_obs_new(b, &obs) != 0)
+        sl_err_set(&err, SL_E_NOMEM, "out of memory");
     sl_http_opts_t ho = {.host = http_cfg.host, .port = http_cfg.port, .obs = obs};
-    if (sl_http_start(&ho, &http, &err) != 0) {
-        fprintf(stderr, "sluice server: %s\n", err.msg);
-        for (int i = 0; i < n_paths; i++)
-            free(paths[i]);
+    if (!obs || sl_http_start(&ho, &http, &err) != 0) {
+        fprintf(stderr, "sluice server: HTTP on %s:%d: %s\n", http_cfg.host, http_cfg.port, err.msg);
+        free_paths(paths, n_paths);
         free(jobs);
         sl_obs_free(obs);
         sl_broker_stop(b);

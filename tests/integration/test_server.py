@@ -5,16 +5,20 @@ the broker; kcat (the peer) feeds their inputs and reads their outputs.  The
 broken job is reported and the others run; each job keeps its state in
 DATA/jobs/NAME/ and its own dead-letter topic; after a clean restart both
 resume from their last commit (counts continue, nothing is re-processed);
-SIGTERM stops the server with exit status 0.
+SIGTERM stops the server with exit status 0.  Its HTTP server answers
+/v1/status (every job, the broken one failed), /metrics and table queries of
+both jobs.
 
 Usage: /usr/bin/python3 test_server.py PATH_TO_SLUICE [CASE...]"""
 
 import collections
 import json
 import os
+import re
 import shutil
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import check, check_eq, run, run_cases, wait_for  # noqa: E402
@@ -86,11 +90,31 @@ def test_server_runs_a_folder_of_jobs_and_resumes(ctx):
     wait_for(lambda: latest_counts(b) == counts_of(lines1), 20, "word-counts after the first lines", 0.2)
     wait_for(lambda: "status: wordcount running:" in b.stderr_text(), 5, "a status line per job")
 
+    # HTTP: status of every job (the broken one failed), metrics, a table query.
+    m = re.search(r"HTTP server at http://(127\.0\.0\.1:\d+)", b.stderr_text())
+    check(m, "the server logs its HTTP address")
+    base = "http://" + m.group(1)
+    st = json.loads(urllib.request.urlopen(base + "/v1/status", timeout=5).read())
+    states = {j["name"]: j["state"] for j in st["jobs"]}
+    check_eq(states, {"broken": "failed", "click_enrichment": "running", "wordcount": "running"}, "job states")
+    broken = [j for j in st["jobs"] if j["name"] == "broken"][0]
+    check("broken.sl:2:" in broken["error"], "the failed job's error: %r" % broken["error"])
+    metrics = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+    check('sluice_job_up{job="wordcount"} 1' in metrics and 'sluice_job_up{job="broken"} 0' in metrics,
+          "sluice_job_up per job")
+    the = json.loads(urllib.request.urlopen(base + "/v1/tables/word_counts/keys/the", timeout=5).read())
+    check_eq(the["value"], counts_of(lines1)["the"], "GET /v1/tables/word_counts/keys/the")
+    users = json.loads(urllib.request.urlopen(base + "/v1/tables/users/keys/alice", timeout=5).read())
+    check_eq(users["value"]["name"], "Alice", "the users table of the other job")
+
     data = b.data
     for name in ("wordcount", "click_enrichment"):
         check(os.path.isdir(os.path.join(data, "jobs", name)), "state of %s in DATA/jobs/%s" % (name, name))
     topics = run([ctx.sluice, "topics", "list", "--bootstrap", b.bootstrap]).stdout.decode().split()
     check("wordcount-dlq" in topics and "click_enrichment-dlq" in topics, "a dead-letter topic per job: %s" % topics)
+    check([t for t in topics if t.startswith("wordcount-") and t.endswith("-repartition")],
+          "the job's name is its application id (its repartition topic): %s" % topics)
+    check(not [t for t in topics if t.startswith("sluice-")], "no topic of the default app id: %s" % topics)
 
     # Clean restart: both jobs resume where they committed.
     b.restart()
