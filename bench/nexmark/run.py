@@ -241,9 +241,11 @@ def latency_one(a, name, job, rate):
     try:
         wait_port(port, run)
         # 10 s windows give a result per window: run long enough for a few
-        seconds = max(a.seconds, 35) if reference.MODES.get(name) == "windowed" and a.seconds >= 10 else a.seconds
+        windowed = reference.MODES.get(name) == "windowed"
+        seconds = max(a.seconds, 30) if windowed and a.seconds >= 10 else a.seconds
         events = int(rate * seconds)
-        lat = subprocess.Popen([a.lat, "--brokers", brokers, "--topic", "nexmark-" + name, "--idle", "12",
+        lat = subprocess.Popen([a.lat, "--brokers", brokers, "--topic", "nexmark-" + name,
+                                "--idle", "12" if windowed else "2",
                                 "--warmup-ms", "1000", "--timeout", str(seconds + 60)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         g = [a.gen, "--brokers", brokers, "--rate", str(rate), "--events", str(events), "--seed", str(a.seed),
@@ -252,7 +254,7 @@ def latency_one(a, name, job, rate):
         # every result is out one commit interval after the last event: stop the
         # consumer if its --idle has not already (e.g. when there are no results)
         try:
-            out, err = lat.communicate(timeout=8)
+            out, err = lat.communicate(timeout=5)
         except subprocess.TimeoutExpired:
             lat.send_signal(signal.SIGTERM)
             out, err = lat.communicate(timeout=30)
@@ -362,7 +364,7 @@ def main(argv):
     p.add_argument("--thread-list", default="1,2", help="bench: thread counts to run")
     p.add_argument("--rate", type=int, default=10000, help="latency: events/s (bench: at most half the max)")
     p.add_argument("--seconds", type=int, default=10,
-                   help="latency: seconds per query (35 for windowed queries when >= 10; bench: 0 skips)")
+                   help="latency: seconds per query (30 for windowed queries when >= 10; bench: 0 skips)")
     p.add_argument("--timeout", type=int, default=120, help="check: seconds per query")
     p.add_argument("--dir", default=os.environ.get("SL_BENCH_DIR", "/tmp"), help="parent of the data folders")
     p.add_argument("--results", help="write the results as JSON to this file")
