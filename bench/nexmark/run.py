@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -82,10 +83,29 @@ def run_until_caught_up(a, job, data, threads, timeout):
     """`sluice run --exit-when-caught-up`; returns (seconds, records_in, records_out)."""
     cmd = [a.sluice, "--log-level", "warn", "run", job, "--data", data, "--listen", "127.0.0.1:0",
            "--threads", str(threads), "--exit-when-caught-up", "--set", "log.retention.ms=-1"]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
-    m = CAUGHT_UP.search(p.stderr)
-    if p.returncode != 0 or not m:
-        raise RuntimeError("%s failed (exit %d):\n%s" % (" ".join(cmd), p.returncode, p.stderr[-2000:]))
+    # A job that fails never catches up: on its first ERROR line, SIGTERM makes
+    # sluice run stop and exit with that error.
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = []
+
+    def watch():
+        for line in p.stderr:
+            lines.append(line)
+            if " ERROR " in line and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    try:
+        rc = p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        rc = "killed after %d s" % timeout
+    t.join(10)
+    err = "".join(lines)
+    m = CAUGHT_UP.search(err)
+    if rc != 0 or not m:
+        raise RuntimeError("%s failed (exit %s):\n%s" % (" ".join(cmd), rc, err[-2000:]))
     return float(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
@@ -120,9 +140,6 @@ def fresh_dir(a, name):
 
 def cmd_check(a):
     qs = queries(a.queries)
-    if not qs:
-        log("no bench/nexmark/qN.sl jobs found")
-        return 1
     events_txt = subprocess.run(gen_args(a, a.events, extra=["--jsonl"]), stdout=subprocess.PIPE, text=True,
                                 check=True).stdout
     events = reference.read_events(events_txt.splitlines())
@@ -378,6 +395,8 @@ def main(argv):
     a.sluice = a.sluice or os.path.join(a.build, "sluice")
     a.gen = a.gen or os.path.join(a.build, "bench", "nexmark_gen")
     a.lat = a.lat or os.path.join(a.build, "bench", "nexmark_lat")
+    if not queries(a.queries):
+        p.error("no bench/nexmark/qN.sl job%s" % (" among " + a.queries if a.queries else ""))
     if a.events is None:
         a.events = 10000 if a.mode == "check" else 10_000_000
     if a.event_rate is None and a.mode == "check":
