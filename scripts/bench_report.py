@@ -48,13 +48,14 @@ def parse_bench_txt(text):
         for m in re.finditer(r"^\s+(store API[^\n]*?)\s{2,}" + NUM + r" updates/s", text, re.M):
             rows.append(("state store counter updates", m.group(1), float(m.group(2)), raw.group(1).strip(),
                          float(raw.group(2)), "updates/s"))
-    # engine word count vs its COST baseline (each run of the benchmark)
-    for m in re.finditer(r"^(word count, [^\n]*)\n\s+(runtime[^\n]*?):\s+[0-9.]+ s\s+" + NUM +
-                         r" words/s[^\n]*\n\s+(baseline[^\n]*?):\s+[0-9.]+ s\s+" + NUM + " words/s", text, re.M):
-        rows.append((m.group(1).split(",")[0] + (" (keyed: no repartition)" if "no repartition" in m.group(2) else ""),
-                     re.sub(r"\s+", " ", m.group(2)).replace(" ,", ","), float(m.group(3)),
-                     re.sub(r"\s+", " ", m.group(4)).strip(),
-                     float(m.group(5)), "words/s"))
+    # the engine's runs (word count, windowed count) vs their COST baselines
+    for m in re.finditer(r"^(\S[^\n]*)\n\s+(runtime[^\n]*?):\s+[0-9.]+ s\s+" + NUM + r" (\w+)/s[^\n]*\n"
+                         r"\s+(baseline[^\n]*?):\s+[0-9.]+ s\s+" + NUM + r" \w+/s", text, re.M):
+        name = m.group(1).split(",")[0]
+        if "no repartition" in m.group(2):
+            name += " (keyed: no repartition)"
+        rows.append((name, re.sub(r"\s+", " ", m.group(2)).replace(" ,", ","), float(m.group(3)),
+                     re.sub(r"\s+", " ", m.group(5)).strip(), float(m.group(6)), m.group(4) + "/s"))
     # broker vs Redis Streams and librdkafka's mock broker
     def rate(who, what):
         m = re.search(r"^\s+" + re.escape(who) + r"\s+" + what + r"\s+" + NUM, text, re.M)
@@ -200,9 +201,9 @@ def main(argv):
         for r in nx.get("throughput", []):
             thr.setdefault(r["query"], {})[r["threads"]] = r
         lat = {r["query"]: r for r in nx.get("latency", [])}
-        w("| query | 1 thread: events/s | 2 threads: events/s | per core (1 thread) | Flink per core | "
-          "ours / Flink | p50 latency | p99 latency | at events/s |")
-        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        w("| query | 1 thread: events/s | 2 threads: events/s | per core, 1 thread | per core, 2 threads | "
+          "Flink per core | ours / Flink (1 thread) | p50 latency | p99 latency | at events/s |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for q in sorted(set(thr) | set(lat), key=lambda q: int(q[1:])):
             t1, t2, l = thr.get(q, {}).get(1, {}), thr.get(q, {}).get(2, {}), lat.get(q, {})
             flink = (t1 or t2).get("flink_per_core")
@@ -210,8 +211,9 @@ def main(argv):
             def ev(r):
                 return "error" if "error" in r else fmt(r.get("events_per_s"))
             ratio = "%.2f" % (t1["per_core"] / flink) if flink and t1.get("per_core") else "-"
-            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                q, ev(t1), ev(t2), fmt(t1.get("per_core")), fmt(flink) if flink else "unknown", ratio,
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                q, ev(t1), ev(t2), fmt(t1.get("per_core")), fmt(t2.get("per_core")),
+                fmt(flink) if flink else "unknown", ratio,
                 ("%.1f ms" % l["p50_ms"]) if "p50_ms" in l else ("error" if "error" in l else "-"),
                 ("%.1f ms" % l["p99_ms"]) if "p99_ms" in l else ("error" if "error" in l else "-"),
                 fmt(l.get("rate"))))
