@@ -211,6 +211,10 @@ def main(argv):
             def ev(r):
                 return "error" if "error" in r else fmt(r.get("events_per_s"))
             ratio = "%.2f" % (t1["per_core"] / flink) if flink and t1.get("per_core") else "-"
+            # issue 8's targets, on one thread: Flink's figure per core, and q0 at least 1M events/s
+            target = max(flink or 0, 1_000_000 if q == "q0" else 0)
+            if t1.get("per_core") and target:
+                ratio += " (target %s: %s)" % (fmt(target), "met" if t1["per_core"] >= target else "missed")
             w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 q, ev(t1), ev(t2), fmt(t1.get("per_core")), fmt(t2.get("per_core")),
                 fmt(flink) if flink else "unknown", ratio,
