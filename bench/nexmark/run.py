@@ -50,10 +50,13 @@ def log(msg):
     sys.stderr.flush()
 
 
+JOBS = HERE  # --jobs
+
+
 def queries(only=None):
     """The qN.sl jobs present, in query order."""
     found = []
-    for path in glob.glob(os.path.join(HERE, "q*.sl")):
+    for path in glob.glob(os.path.join(JOBS, "q*.sl")):
         m = re.match(r"q(\d+)\.sl$", os.path.basename(path))
         if m:
             found.append((int(m.group(1)), "q" + m.group(1), path))
@@ -373,6 +376,7 @@ def main(argv):
     p.add_argument("--gen", help="nexmark_gen (default BUILD/bench/nexmark_gen)")
     p.add_argument("--lat", help="nexmark_lat (default BUILD/bench/nexmark_lat)")
     p.add_argument("--queries", help="comma-separated, e.g. q0,q1 (default: every qN.sl present)")
+    p.add_argument("--jobs", default=HERE, help="folder of the qN.sl jobs (default: bench/nexmark)")
     p.add_argument("--events", type=int, help="events per run (check: 10000; otherwise 10000000)")
     p.add_argument("--event-rate", type=float,
                    help="events per second of event time (check: 50, so that windows close; else 10000)")
@@ -395,8 +399,10 @@ def main(argv):
     a.sluice = a.sluice or os.path.join(a.build, "sluice")
     a.gen = a.gen or os.path.join(a.build, "bench", "nexmark_gen")
     a.lat = a.lat or os.path.join(a.build, "bench", "nexmark_lat")
+    global JOBS
+    JOBS = a.jobs
     if not queries(a.queries):
-        p.error("no bench/nexmark/qN.sl job%s" % (" among " + a.queries if a.queries else ""))
+        p.error("no qN.sl job in %s%s" % (a.jobs, " among " + a.queries if a.queries else ""))
     if a.events is None:
         a.events = 10000 if a.mode == "check" else 10_000_000
     if a.event_rate is None and a.mode == "check":
