@@ -85,7 +85,10 @@ def generate(a, data, events, partitions):
 def run_until_caught_up(a, job, data, threads, timeout):
     """`sluice run --exit-when-caught-up`; returns (seconds, records_in, records_out)."""
     cmd = [a.sluice, "--log-level", "warn", "run", job, "--data", data, "--listen", "127.0.0.1:0",
-           "--threads", str(threads), "--exit-when-caught-up", "--set", "log.retention.ms=-1"]
+           "--threads", str(threads), "--exit-when-caught-up", "--set", "log.retention.ms=-1",
+           # event times are from 2023: stream time must not jump to the wall clock
+           # when a task waits for a slower one (results must not depend on timing)
+           "--idle-timeout", "0"]
     # A job that fails never catches up: on its first ERROR line, SIGTERM makes
     # sluice run stop and exit with that error.
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
