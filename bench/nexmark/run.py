@@ -42,7 +42,8 @@ FLINK_PER_CORE = {"q0": 155020, "q1": 157940, "q2": 175210, "q3": 152120, "q4": 
                   "q5": 22140, "q7": 12330, "q8": 146140}
 
 CAUGHT_UP = re.compile(r"caught up after ([0-9.]+) s: (\d+) records in, (\d+) out, (\d+) tasks, (\d+) threads")
-DUMP_REC = re.compile(r'^\| offset: (\d+) timestamp: (-?\d+) key: (null|"(?:[^"\\]|\\.)*") value: (null|".*")$')
+DUMP_REC = re.compile(r'^\| offset: (\d+) timestamp: (-?\d+) key: (null|"(?:[^"\\]|\\.)*") '
+                      r'value: (null|"(?:[^"\\]|\\.)*")(?: headers: \[.*\])?$')
 
 
 def log(msg):
@@ -131,9 +132,12 @@ def read_topic(a, data, topic):
         p = subprocess.run([a.sluice, "log", "dump", "--dir", d, "--records"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, check=True)
         for line in p.stdout.splitlines():
+            if not line.startswith("| offset:"):
+                continue
             m = DUMP_REC.match(line)
-            if m:
-                out.append((int(part), int(m.group(1)), int(m.group(2)), decode_dump_string(m.group(3)),
+            if not m:
+                raise RuntimeError("cannot parse a record of %s: %s" % (d, line[:300]))
+            out.append((int(part), int(m.group(1)), int(m.group(2)), decode_dump_string(m.group(3)),
                             decode_dump_string(m.group(4))))
     return out
 
