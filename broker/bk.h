@@ -109,6 +109,10 @@ struct bk_topic {
     sl_log_config_t cfg;        /* effective log config */
     int32_t npartitions;
     bk_partition_t *parts;
+    /* Kafka-protocol traffic since the broker opened (loop thread only; read
+     * through sl_broker_topic_stats, which runs there too). */
+    uint64_t records_in, bytes_in;   /* Produce: batches appended */
+    uint64_t records_out, bytes_out; /* Fetch: batches sent */
 };
 
 /* ---- connections, requests and responses (server.c) --------------------------------- */

@@ -422,4 +422,23 @@ int sl_broker_partition_log(sl_broker_t *b, const char *topic, int32_t partition
  * in a long-poll Fetch once the data is durable.  Asynchronous, any thread. */
 void sl_broker_notify_append(sl_broker_t *b, const char *topic, int32_t partition);
 
+/* Per-topic counters for metrics (observability, engine/obs.c).  records and
+ * bytes in count batches appended by Kafka Produce requests, out the batches
+ * sent in Fetch responses (whole stored batches, as served), both since the
+ * broker opened; an embedded job's own reads and appends (sl_rt_logs_broker)
+ * are not Kafka traffic and show in end_offset only. */
+typedef struct sl_broker_topic_stats {
+    char name[SL_TOPIC_NAME_MAX + 1];
+    int32_t partitions;
+    uint64_t records_in, bytes_in;
+    uint64_t records_out, bytes_out;
+    int64_t end_offset; /* sum over the partitions of the log end offset */
+    int64_t size_bytes; /* sum of the partition logs' sizes */
+} sl_broker_topic_stats_t;
+/* A snapshot of every topic in name order (taken on the loop thread, like the
+ * calls above).  *out is malloc'ed (caller frees; NULL when there are none). */
+int sl_broker_topic_stats(sl_broker_t *b, sl_broker_topic_stats_t **out, size_t *n);
+/* The listen host as configured ("127.0.0.1"); the port is sl_broker_port. */
+const char *sl_broker_host(const sl_broker_t *b);
+
 #endif

@@ -155,3 +155,57 @@ void sl_broker_notify_append(sl_broker_t *b, const char *topic, int32_t partitio
     n->partition = partition;
     bk_post(b, do_notify, n, 0);
 }
+
+typedef struct stats_q {
+    sl_broker_topic_stats_t *v;
+    size_t n;
+} stats_q_t;
+
+static int do_stats(sl_broker_t *b, void *arg)
+{
+    stats_q_t *q = arg;
+    q->n = 0;
+    q->v = calloc(b->ntopics > 0 ? (size_t)b->ntopics : 1, sizeof *q->v);
+    if (!q->v)
+        return SL_B_ENOMEM;
+    for (int i = 0; i < b->ntopics; i++) {
+        const bk_topic_t *t = b->topics[i];
+        if (!t)
+            continue;
+        sl_broker_topic_stats_t *s = &q->v[q->n++];
+        snprintf(s->name, sizeof s->name, "%s", t->name);
+        s->partitions = t->npartitions;
+        s->records_in = t->records_in;
+        s->bytes_in = t->bytes_in;
+        s->records_out = t->records_out;
+        s->bytes_out = t->bytes_out;
+        for (int32_t p = 0; p < t->npartitions; p++) {
+            s->end_offset += sl_plog_end_offset(t->parts[p].log);
+            s->size_bytes += sl_plog_size_bytes(t->parts[p].log);
+        }
+    }
+    return 0;
+}
+
+static int stats_cmp(const void *a, const void *b)
+{
+    return strcmp(((const sl_broker_topic_stats_t *)a)->name, ((const sl_broker_topic_stats_t *)b)->name);
+}
+
+int sl_broker_topic_stats(sl_broker_t *b, sl_broker_topic_stats_t **out, size_t *n)
+{
+    stats_q_t q = {0};
+    *out = NULL;
+    *n = 0;
+    int rc = run_on_loop(b, do_stats, &q);
+    if (rc) {
+        free(q.v);
+        return rc;
+    }
+    qsort(q.v, q.n, sizeof *q.v, stats_cmp);
+    *out = q.v;
+    *n = q.n;
+    return 0;
+}
+
+const char *sl_broker_host(const sl_broker_t *b) { return b->cfg.host; }

@@ -18,6 +18,7 @@ typedef struct fetch_topic {
     char name[SL_TOPIC_NAME_MAX + 1];
     int32_t nparts;
     fetch_part_t *parts;
+    uint64_t records, bytes; /* in the body fetch_write wrote last (counted when it is sent) */
 } fetch_topic_t;
 
 struct bk_fetch {
@@ -52,6 +53,32 @@ static void fetch_free(bk_fetch_t *f, bool timer_inited)
     }
 }
 
+/* Records in the stored batches p[0..len) (their headers' record counts). */
+static uint64_t count_records(const uint8_t *p, size_t len)
+{
+    uint64_t n = 0;
+    sl_batch_header_t h;
+    while (len >= SL_BATCH_HEADER_SIZE && sl_batch_parse_header(p, len, &h, NULL) == 0 && sl_batch_size(&h) <= len) {
+        n += (uint64_t)h.record_count;
+        p += sl_batch_size(&h);
+        len -= sl_batch_size(&h);
+    }
+    return n;
+}
+
+/* Add what the body just written holds to its topics' Fetch counters. */
+static void fetch_count(sl_broker_t *b, bk_fetch_t *f)
+{
+    for (int32_t i = 0; i < f->ntopics; i++) {
+        fetch_topic_t *t = &f->topics[i];
+        bk_topic_t *topic = t->bytes ? bk_topic_find(b, t->name, (int32_t)strlen(t->name)) : NULL;
+        if (topic) {
+            topic->records_out += t->records;
+            topic->bytes_out += t->bytes;
+        }
+    }
+}
+
 /* Write the body; returns the record bytes included, or <0 on memory error. */
 static int64_t fetch_write(sl_broker_t *b, bk_fetch_t *f)
 {
@@ -67,6 +94,7 @@ static int64_t fetch_write(sl_broker_t *b, bk_fetch_t *f)
     for (int32_t i = 0; i < f->ntopics; i++) {
         fetch_topic_t *t = &f->topics[i];
         bk_topic_t *topic = bk_topic_find(b, t->name, (int32_t)strlen(t->name));
+        t->records = t->bytes = 0;
         kw_cstring(&w, false, t->name);
         kw_arr(&w, false, t->nparts);
         for (int32_t p = 0; p < t->nparts; p++) {
@@ -103,6 +131,8 @@ static int64_t fetch_write(sl_broker_t *b, bk_fetch_t *f)
                 } else {
                     len = (int32_t)(f->resp->buf.len - before);
                     total += len;
+                    t->bytes += (uint64_t)len;
+                    t->records += count_records(f->resp->buf.data + before, (size_t)len);
                 }
             }
             kw_patch32(&w, len_at, len);
@@ -117,9 +147,10 @@ static bool fetch_try(sl_broker_t *b, bk_fetch_t *f, bool force)
     f->resp->buf.len = f->header_len;
     int64_t total = fetch_write(b, f);
     if (total < 0 || total >= f->min_bytes || force) {
-        if (total < 0) { /* out of memory: answer with an empty body rather than hang */
+        if (total < 0) /* out of memory: answer with an empty body rather than hang */
             f->resp->buf.len = f->header_len;
-        }
+        else
+            fetch_count(b, f);
         bk_resp_finish(f->resp);
         return true;
     }

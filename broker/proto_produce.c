@@ -165,6 +165,8 @@ static void append_records(sl_broker_t *b, int16_t version, bk_partition_t *part
             }
             if (h.producer_id >= 0)
                 bk_pstate_update(part, &h, info.base_offset);
+            part->topic->records_in += (uint64_t)info.record_count;
+            part->topic->bytes_in += size;
             if (first)
                 pp->base_offset = info.base_offset;
         }

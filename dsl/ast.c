@@ -128,10 +128,20 @@ int sl_dsl_check(const char *path, const char *src, sl_buf_t *diag, sl_err_t *er
 
 int sl_dsl_compile(const char *path, const char *src, sl_buf_t *diag, sl_dsl_job_t **out, sl_err_t *err)
 {
+    return sl_dsl_compile_app(path, src, NULL, diag, out, err);
+}
+
+int sl_dsl_compile_app(const char *path, const char *src, const char *app_id, sl_buf_t *diag, sl_dsl_job_t **out,
+                       sl_err_t *err)
+{
     sl_dsl_job_t *job = NULL;
     int rc = sl_dsl_front_end(path, src, diag, &job, err);
     if (rc)
         return rc;
+    if (app_id && !(job->app_id = sl_arena_strdup(&job->arena, app_id, strlen(app_id)))) {
+        sl_dsl_job_free(job);
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    }
     rc = sl_dsl_plan_job(job, err);
     if (rc) {
         if (diag && err)

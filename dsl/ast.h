@@ -77,6 +77,8 @@ typedef struct sl_step {
     sl_expr_t *on_left, *on_right;
     int64_t within_ms;      /* -1: none */
     int64_t ttl_ms;
+    /* filled by the checker */
+    bool on_table;          /* the records here are a table's changelog (group by: a grouped table) */
 } sl_step_t;
 
 typedef enum sl_stmt_kind { SL_S_SOURCE, SL_S_DEFINE, SL_S_OUTPUT } sl_stmt_kind_t;
@@ -90,6 +92,8 @@ typedef struct sl_stmt {
     sl_fmt_t format;
     bool has_format;
     const char *key_field, *ts_field;  /* source */
+    int64_t ttl_ms;          /* table source: ttl (0: none) */
+    sl_pos_t ttl_pos;
     const char *from;        /* define: head of the pipeline */
     sl_step_t *steps;
     size_t n_steps;
@@ -109,6 +113,7 @@ struct sl_dsl_job {
     sl_buf_t diag;           /* every error, formatted */
     int n_errors;
     sl_err_t first;          /* the first error */
+    const char *app_id;      /* application id of the topology (NULL: "sluice") */
     sl_topo_t *topo;         /* after planning */
     void *plan;              /* planner state: callback arguments (plan.c) */
 };
@@ -155,5 +160,7 @@ bool sl_value_truthy(const sl_value_t *v);
 int sl_time_parse_iso(const char *s, size_t n, int64_t *ms);
 /* Key bytes for a value: a string as is, anything else as JSON text. */
 int sl_value_key_bytes(const sl_value_t *v, sl_buf_t *out, sl_err_t *err);
+/* The value key bytes stand for: JSON text as its value, anything else a string. */
+void sl_value_from_key_bytes(sl_arena_t *a, const uint8_t *p, size_t n, sl_value_t *out);
 
 #endif

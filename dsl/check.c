@@ -191,6 +191,27 @@ static void check_fields(checker_t *c, const sl_expr_t *e, const fields_t *f, co
         check_fields(c, e->args[i], f, self);
 }
 
+/* What a join can read: 1 for a table source or an aggregation without a
+ * window (a KV store), 2 for a windowed aggregation, 0 for anything else. */
+static int kv_table(const sl_stmt_t *s)
+{
+    if (!s)
+        return 0;
+    if (s->kind == SL_S_SOURCE)
+        return s->is_table;
+    if (s->kind != SL_S_DEFINE || !s->n_steps)
+        return 0;
+    size_t last = s->n_steps;
+    while (last > 0 && (s->steps[last - 1].kind == SL_ST_EMIT || s->steps[last - 1].kind == SL_ST_TTL))
+        last--;
+    if (last == 0 || s->steps[last - 1].kind < SL_ST_COUNT || s->steps[last - 1].kind > SL_ST_AGGREGATE)
+        return 0;
+    for (size_t i = 0; i < last; i++)
+        if (s->steps[i].kind == SL_ST_WINDOW)
+            return 2;
+    return 1;
+}
+
 static const char *origin_of(const checker_t *c, const char *name)
 {
     const known_t *k = find(c, name);
@@ -213,7 +234,15 @@ static void check_define(checker_t *c, sl_stmt_t *s)
         const known_t *o = find(c, s->origin);
         origin_src = o && o->stmt->kind == SL_S_SOURCE ? o->stmt : NULL;
     }
-    bool is_table = head->is_table, grouped = false, windowed = false, aggregated = false, rekeyed = false;
+    bool is_table = head->is_table, grouped = false, windowed = false, aggregated = false;
+    /* records are a table's changelog - except the rows of a windowed table
+     * with emit final: each (key, window) comes once and never changes, so
+     * grouping them needs no retractions (a plain group by, first / last allowed) */
+    bool final_rows = false;
+    for (size_t i = 0; head->stmt && head->stmt->kind == SL_S_DEFINE && i < head->stmt->n_steps; i++)
+        if (head->stmt->steps[i].kind == SL_ST_EMIT && head->stmt->steps[i].emit_final)
+            final_rows = true;
+    bool table_rows = head->is_table && !final_rows, table_grouped = false;
     fields_t f = {0};
     for (size_t i = 0; i < s->n_steps; i++) {
         sl_step_t *st = &s->steps[i];
@@ -226,13 +255,18 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             return;
         }
         if ((stateless || is_agg || st->kind == SL_ST_WINDOW || st->kind == SL_ST_GROUP_BY) && aggregated) {
-            sl_dsl_error(job, st->pos, "only 'emit' may follow an aggregation; start a new pipeline from this table");
+            sl_dsl_error(job, st->pos, "only 'emit' and 'ttl' may follow an aggregation; start a new pipeline from this "
+                         "table");
             return;
         }
         if (i > 0 && s->steps[i - 1].kind == SL_ST_BRANCH) {
             sl_dsl_error(job, st->pos, "branch must be the last step; continue from '%s.<branch>'", s->name);
             return;
         }
+        if (st->kind == SL_ST_FILTER || st->kind == SL_ST_MAP || st->kind == SL_ST_GROUP_BY)
+            st->on_table = table_rows;
+        else if (stateless)
+            table_rows = false;
         sl_dsl_check_expr(job, st->expr, false);
         check_fields(c, st->expr, &f, s->origin);
         for (size_t k = 0; k < st->n_items && st->kind != SL_ST_MERGE; k++) {
@@ -247,7 +281,6 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             f.names = st->names;
             f.n = st->n_items;
             f.known = true;
-            rekeyed = true;
             is_table = false;
             break;
         case SL_ST_FLAT_MAP:
@@ -269,11 +302,9 @@ static void check_define(checker_t *c, sl_stmt_t *s)
                     f.n++;
                 }
             }
-            rekeyed = true;
             is_table = false;
             break;
         case SL_ST_SELECT_KEY:
-            rekeyed = true;
             is_table = false;
             break;
         case SL_ST_MERGE:
@@ -287,10 +318,7 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             is_table = false;
             break;
         case SL_ST_GROUP_BY:
-            if (is_table) {
-                sl_dsl_error(job, st->pos, "grouping a table is not supported yet; group a stream");
-                return;
-            }
+            table_grouped = table_rows;
             grouped = true;
             break;
         case SL_ST_WINDOW:
@@ -300,6 +328,11 @@ static void check_define(checker_t *c, sl_stmt_t *s)
             }
             if (windowed) {
                 sl_dsl_error(job, st->pos, "only one window per pipeline");
+                return;
+            }
+            if (table_grouped) {
+                sl_dsl_error(job, st->pos, "a grouped table cannot be windowed (its rows are not events); window "
+                             "the stream, or group by window_start of a windowed table");
                 return;
             }
             if (st->window_kind == 4 ? st->gap_ms <= 0 : st->size_ms <= 0) {
@@ -327,11 +360,28 @@ static void check_define(checker_t *c, sl_stmt_t *s)
                 sl_dsl_error(job, st->pos, "an aggregation needs a group by before it");
                 return;
             }
+            if (table_grouped && (st->kind == SL_ST_MIN || st->kind == SL_ST_MAX)) {
+                sl_dsl_error(job, st->pos, "'| %s' cannot take back a changed row of a grouped table; use "
+                             "aggregate { %s: %s(x) }, which keeps the values", st->kind == SL_ST_MIN ? "min" : "max",
+                             st->kind == SL_ST_MIN ? "min" : "max", st->kind == SL_ST_MIN ? "min" : "max");
+                return;
+            }
             for (size_t k = 0; st->kind == SL_ST_AGGREGATE && k < st->n_items; k++) {
                 const sl_expr_t *x = st->items[k];
-                if (x->kind != SL_EX_CALL || x->fn < 0 || !sl_fn_info(x->fn)->aggregate)
+                if (x->kind != SL_EX_CALL || x->fn < 0 || !sl_fn_info(x->fn)->aggregate) {
                     sl_dsl_error(job, x->pos, "'%s' must be an aggregate function (count, sum, min, max, avg, "
-                                 "count_distinct, first, last)", st->names[k]);
+                                 "count_distinct, first, last, top, bottom, argmax, argmin)", st->names[k]);
+                    continue;
+                }
+                const char *fname = sl_fn_info(x->fn)->name;
+                if (table_grouped && (!strcmp(fname, "first") || !strcmp(fname, "last")))
+                    sl_dsl_error(job, x->pos, "%s() has no meaning over a grouped table (a changed row is taken "
+                                 "back and added again); use min, max, top or argmax", fname);
+                if ((!strcmp(fname, "top") || !strcmp(fname, "bottom")) && x->n_args >= 2 &&
+                    (x->args[0]->kind != SL_EX_LIT || x->args[0]->lit.type != SL_V_INT || x->args[0]->lit.u.i < 1 ||
+                     x->args[0]->lit.u.i > 10000))
+                    sl_dsl_error(job, x->args[0]->pos, "%s(n, by, value): n must be an integer from 1 to 10000",
+                                 fname);
                 for (size_t m = 0; m < k; m++)
                     if (strcmp(st->names[m], st->names[k]) == 0)
                         sl_dsl_error(job, st->name_pos[k], "duplicate name '%s' in aggregate", st->names[k]);
@@ -364,17 +414,23 @@ static void check_define(checker_t *c, sl_stmt_t *s)
                 sl_dsl_error(job, st->pos, "a join of two streams needs 'within D'");
                 return;
             }
-            if (other->is_table && is_table) {
-                sl_dsl_error(job, st->pos, "table-table joins are not supported by the DSL yet");
+            if (other->is_table && kv_table(other->stmt) != 1) {
+                sl_dsl_error(job, st->join_with_pos, "'%s' cannot be joined: a join reads a table source or the table "
+                             "of an aggregation without a window", st->join_with);
                 return;
             }
-            if (other->is_table && st->join_type == 3) {
+            if (other->is_table && is_table && (i > 0 || !head->stmt || kv_table(head->stmt) != 1)) {
+                sl_dsl_error(job, st->pos, "a table-table join is the first step of a pipeline from a table source or "
+                             "an aggregation without a window");
+                return;
+            }
+            if (!other->is_table && is_table) {
+                sl_dsl_error(job, st->pos, "a table joins tables only; join the stream '%s' from its own pipeline",
+                             st->join_with);
+                return;
+            }
+            if (other->is_table && st->join_type == 3 && !is_table) {
                 sl_dsl_error(job, st->pos, "a stream-table join is inner or left, not outer");
-                return;
-            }
-            if (rekeyed) {
-                sl_dsl_error(job, st->pos, "a join must come before map, flat_map and select_key (both sides must "
-                             "keep the key they were partitioned by)");
                 return;
             }
             const known_t *osrc = find(c, origin_of(c, st->join_with));
@@ -401,12 +457,29 @@ static void check_define(checker_t *c, sl_stmt_t *s)
                     f.n++;
                 }
             }
-            is_table = false;
+            is_table = is_table && other->is_table; /* table-table: a table */
+            table_rows = is_table;
             break;
         }
-        case SL_ST_TTL:
-            sl_dsl_error(job, st->pos, "ttl is not supported by the engine yet");
-            return;
+        case SL_ST_TTL: {
+            const sl_step_t *prev = i > 0 ? &s->steps[i - 1] : NULL;
+            while (prev && prev > s->steps && prev->kind == SL_ST_EMIT)
+                prev--;
+            if (!prev || prev->kind < SL_ST_COUNT || prev->kind > SL_ST_AGGREGATE) {
+                sl_dsl_error(job, st->pos, "ttl follows an aggregation (a table source takes it as an option: table t "
+                             "from topic \"t\" ttl 1 day)");
+                return;
+            }
+            if (windowed) {
+                sl_dsl_error(job, st->pos, "a windowed aggregation takes no ttl: its windows expire after size + grace");
+                return;
+            }
+            if (st->ttl_ms <= 0 || st->ttl_ms > ((int64_t)1 << 50)) {
+                sl_dsl_error(job, st->pos, "a ttl is from 1 ms to 2^50 ms");
+                return;
+            }
+            break;
+        }
         }
     }
     s->yields_table = is_table;
@@ -439,6 +512,10 @@ int sl_dsl_check_job(sl_dsl_job_t *job)
         switch (s->kind) {
         case SL_S_SOURCE:
             declare(&c, s->name, s->name_pos, s, s->is_table);
+            if (s->ttl_ms && !s->is_table)
+                sl_dsl_error(job, s->ttl_pos, "ttl applies to a table source, not a stream (a stream keeps no state)");
+            else if (s->ttl_ms < 0 || s->ttl_ms > ((int64_t)1 << 50) || (s->ttl_ms == 0 && s->ttl_pos.line))
+                sl_dsl_error(job, s->ttl_pos, "a ttl is from 1 ms to 2^50 ms");
             if (s->format != SL_FMT_JSON && s->format != SL_FMT_MSGPACK && (s->key_field || s->ts_field))
                 sl_dsl_error(job, s->name_pos, "'key' and 'timestamp' fields need a json or msgpack format");
             break;

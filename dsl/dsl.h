@@ -33,6 +33,11 @@ typedef struct sl_dsl_job sl_dsl_job_t;
  * "path:line:col: error: message" line), and `diag` (may be NULL) gets every
  * error, each followed by its source line and a caret. */
 int sl_dsl_compile(const char *path, const char *src, sl_buf_t *diag, sl_dsl_job_t **out, sl_err_t *err);
+/* The same with application id `app_id` (NULL: "sluice"): the prefix of the
+ * job's internal topics (repartition, dead letters), so that two jobs on one
+ * broker do not share them.  A bad id fails the build (SL_E_TOPOLOGY/INVAL). */
+int sl_dsl_compile_app(const char *path, const char *src, const char *app_id, sl_buf_t *diag, sl_dsl_job_t **out,
+                       sl_err_t *err);
 /* Parse and check only (no topology): the same errors as sl_dsl_compile. */
 int sl_dsl_check(const char *path, const char *src, sl_buf_t *diag, sl_err_t *err);
 void sl_dsl_job_free(sl_dsl_job_t *job); /* frees the topology too; NULL is a no-op */

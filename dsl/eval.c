@@ -15,7 +15,7 @@
 enum fn_id {
     F_LOWER, F_UPPER, F_LENGTH, F_CONCAT, F_SUBSTR, F_SPLIT, F_CONTAINS, F_STARTS_WITH, F_ENDS_WITH, F_TRIM,
     F_ABS, F_ROUND, F_FLOOR, F_CEIL, F_IF, F_COALESCE, F_STRING, F_PARSE_TIME, F_FORMAT_TIME,
-    F_COUNT, F_SUM, F_MIN, F_MAX, F_AVG, F_COUNT_DISTINCT, F_FIRST, F_LAST, F_N
+    F_COUNT, F_SUM, F_MIN, F_MAX, F_AVG, F_COUNT_DISTINCT, F_FIRST, F_LAST, F_TOP, F_BOTTOM, F_ARGMAX, F_ARGMIN, F_N
 };
 
 static const sl_fn_info_t fns[F_N] = {
@@ -33,6 +33,8 @@ static const sl_fn_info_t fns[F_N] = {
     [F_MIN] = {"min", 1, 1, true},            [F_MAX] = {"max", 1, 1, true},
     [F_AVG] = {"avg", 1, 1, true},            [F_COUNT_DISTINCT] = {"count_distinct", 1, 1, true},
     [F_FIRST] = {"first", 1, 1, true},        [F_LAST] = {"last", 1, 1, true},
+    [F_TOP] = {"top", 2, 3, true},            [F_BOTTOM] = {"bottom", 2, 3, true},
+    [F_ARGMAX] = {"argmax", 1, 2, true},      [F_ARGMIN] = {"argmin", 1, 2, true},
 };
 
 int sl_fn_lookup(const char *name)
@@ -65,11 +67,38 @@ static int fail(sl_err_t *err, const sl_expr_t *e, const char *fmt, ...)
 
 static int oom(sl_err_t *err, const sl_expr_t *e) { return fail(err, e, "out of memory"); }
 
+/* Could these bytes be JSON text?  (A cheap test before trying to parse.) */
+static bool may_be_json(const uint8_t *p, size_t n)
+{
+    return n > 0 && strchr(" \t\r\n-0123456789[{\"tfn", p[0]) != NULL;
+}
+
+/* Key bytes: a string as it is - unless it is itself valid JSON text (like
+ * "10" or "true"), then as a JSON string ("\"10\"") - and any other value as
+ * JSON text.  So sl_value_from_key_bytes gives back the value with its type. */
 int sl_value_key_bytes(const sl_value_t *v, sl_buf_t *out, sl_err_t *err)
 {
-    if (v->type == SL_V_STR)
-        return sl_buf_append(out, v->u.s.p, v->u.s.len) ? sl_err_set(err, -1, "out of memory") : 0;
+    if (v->type == SL_V_STR) {
+        bool quote = false;
+        if (may_be_json((const uint8_t *)v->u.s.p, v->u.s.len)) {
+            uint8_t mem[512];
+            sl_arena_t a;
+            sl_arena_init(&a, mem, sizeof mem);
+            sl_value_t tmp;
+            quote = sl_value_from_json(&a, v->u.s.p, v->u.s.len, &tmp, NULL) == 0;
+            sl_arena_free(&a);
+        }
+        if (!quote)
+            return sl_buf_append(out, v->u.s.p, v->u.s.len) ? sl_err_set(err, -1, "out of memory") : 0;
+    }
     return sl_value_to_json(v, out, err);
+}
+
+void sl_value_from_key_bytes(sl_arena_t *a, const uint8_t *p, size_t n, sl_value_t *out)
+{
+    if (may_be_json(p, n) && sl_value_from_json(a, p, n, out, NULL) == 0)
+        return;
+    *out = sl_v_str((const char *)p, n);
 }
 
 /* A value as text: strings as they are, the rest as JSON (concat, string()). */

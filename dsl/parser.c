@@ -205,13 +205,24 @@ static sl_expr_t *parse_object(parser_t *p, sl_pos_t pos)
     if (e && !accept_tok(p, SL_T_RBRACE)) {
         do {
             const char *k;
-            if (p->tok.kind == SL_T_STRING)
+            bool ident = p->tok.kind != SL_T_STRING;
+            sl_pos_t kpos = pos_of(&p->tok);
+            if (!ident)
                 k = take_string(p, "a member name");
             else
                 k = take_ident(p, "a member name", NULL);
-            if (!k || !expect(p, SL_T_COLON, "after member name"))
+            if (!k)
                 return NULL;
-            sl_expr_t *x = parse_expr(p);
+            sl_expr_t *x;
+            if (ident && (p->tok.kind == SL_T_COMMA || p->tok.kind == SL_T_RBRACE)) { /* {a, b}: {a: a, b: b} */
+                if (!(x = new_expr(p, SL_EX_NAME, kpos)))
+                    return NULL;
+                x->name = k;
+            } else {
+                if (!expect(p, SL_T_COLON, "after member name"))
+                    return NULL;
+                x = parse_expr(p);
+            }
             if (!x)
                 return NULL;
             vec_push(p, &names, (void *)k);
@@ -617,15 +628,69 @@ static bool parse_step(parser_t *p, sl_step_t *st)
         }
         st->on_left = cond->a;
         st->on_right = cond->b;
-        if (accept_kw(p, "within"))
-            parse_duration(p, &st->within_ms);
+        if (accept_kw(p, "within")) {
+            if (parse_duration(p, &st->within_ms) && is_kw(p, "grace")) {
+                advance(p);
+                parse_duration(p, &st->grace_ms);
+            }
+        } else if (is_kw(p, "grace")) {
+            error_at(p, pos_of(&p->tok), "'grace' belongs to a time bound: within D grace G");
+            return false;
+        }
+    } else if (is_kw(p, "top") || is_kw(p, "bottom")) {
+        /* top N by E [desc | asc]  ==  aggregate { top: top(N, E, value) } (bottom / asc: smallest first) */
+        bool bottom = is_kw(p, "bottom");
+        advance(p);
+        st->kind = SL_ST_AGGREGATE;
+        if (p->tok.kind != SL_T_INT || p->tok.i < 1 || p->tok.i > 10000) {
+            char b[80];
+            error_at(p, pos_of(&p->tok), "expected how many rows to keep (1 to 10000) after '%s', found %s",
+                     bottom ? "bottom" : "top", tok_desc(p, b, sizeof b));
+            return false;
+        }
+        sl_expr_t *n = new_expr(p, SL_EX_LIT, pos_of(&p->tok));
+        if (!n)
+            return false;
+        n->lit = sl_v_int(p->tok.i);
+        advance(p);
+        if (!expect_kw(p, "by"))
+            return false;
+        sl_expr_t *by = parse_expr(p);
+        if (!by)
+            return false;
+        if (accept_kw(p, "asc"))
+            bottom = !bottom;
+        else
+            accept_kw(p, "desc");
+        sl_expr_t *call = new_expr(p, SL_EX_CALL, st->pos), *val = new_expr(p, SL_EX_NAME, st->pos);
+        sl_expr_t **args = alloc(p, 3 * sizeof *args);
+        const char **names = alloc(p, sizeof *names);
+        sl_pos_t *npos = alloc(p, sizeof *npos);
+        if (!call || !val || !args || !names || !npos)
+            return false;
+        val->name = "value";
+        args[0] = n;
+        args[1] = by;
+        args[2] = val;
+        call->name = bottom ? "bottom" : "top";
+        call->args = args;
+        call->n_args = 3;
+        names[0] = "top";
+        npos[0] = st->pos;
+        st->items = alloc(p, sizeof *st->items);
+        if (!st->items)
+            return false;
+        st->items[0] = call;
+        st->names = names;
+        st->name_pos = npos;
+        st->n_items = 1;
     } else if (accept_kw(p, "ttl")) {
         st->kind = SL_ST_TTL;
         parse_duration(p, &st->ttl_ms);
     } else {
         char b[80];
         error_at(p, pos_of(&p->tok), "unknown pipeline step %s (expected filter, map, flat_map, select_key, "
-                 "branch, merge, group by, window, count, sum, min, max, avg, aggregate, emit, join, ttl)",
+                 "branch, merge, group by, window, count, sum, min, max, avg, aggregate, top, emit, join, ttl)",
                  tok_desc(p, b, sizeof b));
     }
     return !p->panic;
@@ -662,6 +727,10 @@ static void parse_source_tail(parser_t *p, sl_stmt_t *s)
             s->key_field = take_ident(p, "the key field", NULL);
         } else if (accept_kw(p, "timestamp")) {
             s->ts_field = take_ident(p, "the timestamp field", NULL);
+        } else if (is_kw(p, "ttl")) {
+            s->ttl_pos = pos_of(&p->tok);
+            advance(p);
+            parse_duration(p, &s->ttl_ms);
         } else {
             return;
         }

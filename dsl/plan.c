@@ -18,6 +18,7 @@ typedef struct named {
     const sl_stmt_t *stmt;
     const sl_step_t *agg; /* the aggregation that made it a table, if any */
     const sl_step_t *group;
+    bool rekeyed;      /* a map / flat_map / select_key since the last stateful node: not partitioned by key */
 } named_t;
 
 typedef struct plan {
@@ -113,6 +114,46 @@ static const char *group_name(plan_t *p, const sl_expr_t *e, size_t i)
     return i == 0 ? "key" : fmt_str(p, "key%zu", i);
 }
 
+/* The output shaping of an aggregated table (group key and window bounds
+ * merged into the value) for an output or, with rows set, for the head of a
+ * pipeline reading the table. */
+static int shape_ctx(plan_t *p, const named_t *src, sl_pctx_t *c, sl_err_t *err)
+{
+    c->in_fmt = src->fmt;
+    if (!src->agg || !src->group)
+        return 0;
+    c->agg_table = true;
+    c->n_group = src->group->n_items;
+    c->group_names = calloc(c->n_group, sizeof *c->group_names);
+    if (!c->group_names)
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    for (size_t k = 0; k < c->n_group; k++)
+        c->group_names[k] = group_name(p, src->group->items[k], k);
+    c->agg_name = src->agg->kind == SL_ST_AGGREGATE ? NULL : step_name(src->agg->kind);
+    return 0;
+}
+
+/* Make the records of `cur` partitioned by their key again: a sink to the
+ * internal topic "<app>-<name>-rekey" and a source reading it. */
+static int repartition(sl_dsl_job_t *job, plan_t *p, const char *name, const char **cur, sl_err_t *err)
+{
+    sl_topo_t *t = job->topo;
+    char *topic = fmt_str(p, "%s-%s-rekey", job->app_id ? job->app_id : "sluice", name);
+    char *sink = fmt_str(p, "%s.rekey", name), *src = fmt_str(p, "%s.rekey-source", name);
+    if (!topic || !sink || !src)
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    int rc = sl_topo_add_sink(t, sink, *cur, topic);
+    if (!rc)
+        rc = sl_topo_add_source(t, src, (const char *const[]){topic}, 1, NULL);
+    if (rc)
+        return sl_err_set(err, rc, "cannot add the repartition of '%s': %s", name, sl_engine_strerror(rc));
+    char line[400];
+    snprintf(line, sizeof line, "  (repartitioned by key through topic \"%s\": nodes %s, %s)\n", topic, sink, src);
+    sl_buf_append(&p->explain, line, strlen(line));
+    *cur = src;
+    return 0;
+}
+
 /* One define statement: its steps become nodes; rc < 0 with err on failure. */
 static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t *out, sl_err_t *err)
 {
@@ -124,7 +165,32 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
     sl_fmt_t fmt = head->fmt;
     const sl_step_t *group = NULL, *agg = NULL;
     sl_window_spec_t win = {0};
-    bool windowed = false;
+    bool windowed = false, rekeyed = head->rekeyed;
+    const char *group_node = NULL;
+    bool tt = head->is_table && s->n_steps && s->steps[0].kind == SL_ST_JOIN; /* a table-table join */
+    if (head->agg && head->group && !tt) { /* rows of an aggregated table: group key and window bounds in the value */
+        char *node = fmt_str(p, "%s.0.rows", s->name);
+        sl_pctx_t *c = new_ctx(p);
+        if (!node || !c)
+            return sl_err_set(err, SL_E_NOMEM, "out of memory");
+        c->path = job->path;
+        c->stmt = s;
+        c->out_fmt = SL_FMT_MSGPACK;
+        for (size_t k = 0; k < s->n_steps; k++) /* rows grouped as a table: one row per (key, window) */
+            if (s->steps[k].kind == SL_ST_GROUP_BY && s->steps[k].on_table)
+                c->rows = true;
+        int rc = shape_ctx(p, head, c, err);
+        if (!rc && (rc = sl_topo_add_map(t, node, cur, sl_pfn_encode, c)) != 0)
+            return sl_err_set(err, rc, "%s: cannot add node '%s': %s", s->name, node, sl_engine_strerror(rc));
+        if (rc)
+            return rc;
+        char line[400];
+        snprintf(line, sizeof line, "  | %-10s node %s (the table's rows: group key and window bounds merged into "
+                 "the value)\n", "rows", node);
+        sl_buf_append(&p->explain, line, strlen(line));
+        cur = node;
+        fmt = SL_FMT_MSGPACK;
+    }
     for (size_t i = 0; i < s->n_steps; i++)
         if (s->steps[i].kind == SL_ST_EMIT)
             win.emit = s->steps[i].emit_final ? SL_WINDOW_EMIT_FINAL : SL_WINDOW_EMIT_CHANGES;
@@ -143,8 +209,16 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
         c->in_fmt = fmt;
         c->self = s->origin;
         int rc = 0;
+        if (st->kind == SL_ST_MAP || st->kind == SL_ST_FLAT_MAP || st->kind == SL_ST_SELECT_KEY ||
+            (st->kind == SL_ST_FILTER && st->on_table))
+            rekeyed = true;
         switch (st->kind) {
-        case SL_ST_FILTER: rc = sl_topo_add_filter(t, node, cur, sl_pfn_filter, c); break;
+        case SL_ST_FILTER:
+            if (st->on_table)
+                rc = sl_topo_add_map(t, node, cur, sl_pfn_filter_rows, c);
+            else
+                rc = sl_topo_add_filter(t, node, cur, sl_pfn_filter, c);
+            break;
         case SL_ST_MAP: rc = sl_topo_add_map(t, node, cur, sl_pfn_map, c), fmt = SL_FMT_MSGPACK; break;
         case SL_ST_FLAT_MAP: rc = sl_topo_add_flat_map(t, node, cur, sl_pfn_flat_map, c), fmt = SL_FMT_MSGPACK; break;
         case SL_ST_SELECT_KEY: rc = sl_topo_add_select_key(t, node, cur, sl_pfn_key, c); break;
@@ -155,7 +229,7 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
             for (size_t k = 0; k < st->n_items; k++) {
                 outs[k] = fmt_str(p, "%s.%s", s->name, st->names[k]);
                 named_t *bn = &p->names[p->n_names++];
-                *bn = (named_t){.name = outs[k], .node = (char *)outs[k], .fmt = fmt, .stmt = s};
+                *bn = (named_t){.name = outs[k], .node = (char *)outs[k], .fmt = fmt, .stmt = s, .rekeyed = rekeyed};
             }
             rc = sl_topo_add_branch(t, node, cur, sl_pfn_branch, c, outs, st->n_items);
             free(outs);
@@ -181,7 +255,11 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
             break;
         }
         case SL_ST_GROUP_BY:
-            rc = sl_topo_add_group_by(t, node, cur, sl_pfn_group, c);
+            group_node = node;
+            if (st->on_table)
+                rc = sl_topo_add_group_table(t, node, cur, node, sl_pfn_group, c);
+            else
+                rc = sl_topo_add_group_by(t, node, cur, sl_pfn_group, c);
             group = st;
             break;
         case SL_ST_WINDOW:
@@ -199,15 +277,31 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
         case SL_ST_MAX: rc = sl_topo_add_max(t, node, cur, s->name, sl_pfn_num, c); break;
         case SL_ST_AVG: rc = sl_topo_add_avg(t, node, cur, s->name, sl_pfn_num, c); break;
         case SL_ST_AGGREGATE:
+            c->table_agg = group && group->on_table;
             rc = sl_topo_add_aggregate(t, node, cur, s->name, sl_pfn_agg_init, sl_pfn_agg_add, c);
             break;
         case SL_ST_JOIN: {
             named_t *o = lookup(p, st->join_with);
             if (!o)
                 return sl_err_set(err, SL_E_INVAL, "join: '%s' has not been planned", st->join_with);
+            if (rekeyed) { /* re-keyed before the join: repartition by the new key */
+                char *rname = fmt_str(p, "%s.%zu", s->name, i + 1);
+                if (!rname)
+                    return sl_err_set(err, SL_E_NOMEM, "out of memory");
+                if ((rc = repartition(job, p, rname, &cur, err)) != 0)
+                    return rc;
+                rekeyed = false;
+            }
+            if (o->rekeyed && !o->is_table) {
+                if ((rc = repartition(job, p, o->name, (const char **)&o->node, err)) != 0)
+                    return rc;
+                o->rekeyed = false;
+            }
+            c->join.grace_ms = st->grace_ms;
             c->right_fmt = o->fmt;
             c->right_name = st->join_with;
-            c->join.kind = o->is_table ? SL_JOIN_STREAM_TABLE : SL_JOIN_STREAM_STREAM;
+            c->join.kind = !o->is_table ? SL_JOIN_STREAM_STREAM : tt && i == 0 ? SL_JOIN_TABLE_TABLE
+                                                                                 : SL_JOIN_STREAM_TABLE;
             c->join.type = (sl_join_type_t)st->join_type;
             c->join.joiner = sl_pfn_join;
             c->join.arg = c;
@@ -220,16 +314,28 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
             fmt = SL_FMT_MSGPACK;
             break;
         }
-        case SL_ST_EMIT:
-        case SL_ST_TTL: break;
+        case SL_ST_EMIT: break;
+        case SL_ST_TTL: /* the grouped table's rows, else the aggregation's groups */
+            rc = sl_topo_set_ttl(t, group && group->on_table ? group_node : s->name, st->ttl_ms);
+            break;
         }
         if (rc)
             return sl_err_set(err, rc, "%s:%d:%d: error: cannot add %s node '%s': %s", job->path, st->pos.line,
                               st->pos.col, step_name(st->kind), node, sl_engine_strerror(rc));
+        if (st->kind == SL_ST_TTL) { /* no node: a setting of the state above */
+            char line[300];
+            snprintf(line, sizeof line, "  | %-10s %lld ms on node %s\n", "ttl", (long long)st->ttl_ms,
+                     group && group->on_table ? group_node : s->name);
+            sl_buf_append(&p->explain, line, strlen(line));
+            continue;
+        }
         if (is_agg) {
             agg = st;
             fmt = SL_FMT_MSGPACK;
+            rekeyed = false;
         }
+        if (st->kind == SL_ST_JOIN)
+            rekeyed = false;
         char line[400];
         if (is_agg)
             snprintf(line, sizeof line, "  | %-10s node %s (%sstore %s%s)\n", step_name(st->kind), node,
@@ -240,8 +346,8 @@ static int plan_define(sl_dsl_job_t *job, plan_t *p, const sl_stmt_t *s, named_t
         sl_buf_append(&p->explain, line, strlen(line));
         cur = node;
     }
-    *out = (named_t){.name = s->name, .node = (char *)cur, .fmt = fmt, .is_table = agg != NULL, .stmt = s,
-                     .agg = agg, .group = group};
+    *out = (named_t){.name = s->name, .node = (char *)cur, .fmt = fmt, .is_table = agg != NULL || s->yields_table, .stmt = s,
+                     .agg = agg, .group = group, .rekeyed = rekeyed};
     return 0;
 }
 
@@ -257,7 +363,7 @@ int sl_dsl_plan_job(sl_dsl_job_t *job, sl_err_t *err)
             cap += job->stmts[i].steps[k].n_items;
     p->names = calloc(cap, sizeof *p->names);
     sl_buf_init(&p->explain);
-    const char *app = "sluice";
+    const char *app = job->app_id ? job->app_id : "sluice";
     if (!p->names || sl_topo_new(app, &job->topo))
         return sl_err_set(err, SL_E_NOMEM, "out of memory");
     sl_topo_t *t = job->topo;
@@ -278,9 +384,11 @@ int sl_dsl_plan_job(sl_dsl_job_t *job, sl_err_t *err)
                 o.timestamp = sl_pfn_timestamp;
                 o.timestamp_arg = c;
             }
-            if (s->is_table)
+            if (s->is_table) {
                 rc = sl_topo_add_table(t, s->name, s->topic, s->name, &o);
-            else
+                if (!rc && s->ttl_ms > 0)
+                    rc = sl_topo_set_ttl(t, s->name, s->ttl_ms);
+            } else
                 rc = sl_topo_add_source(t, s->name, (const char *const[]){s->topic}, 1, &o);
             p->names[p->n_names++] = (named_t){.name = s->name, .node = (char *)s->name, .fmt = s->format,
                                                .is_table = s->is_table, .stmt = s};
@@ -291,7 +399,10 @@ int sl_dsl_plan_job(sl_dsl_job_t *job, sl_err_t *err)
             sl_buf_append(&p->explain, line, strlen(line));
             if (s->is_table) {
                 p->explain.len--;
-                snprintf(line, sizeof line, "%s)\n", s->name);
+                if (s->ttl_ms > 0)
+                    snprintf(line, sizeof line, "%s, ttl %lld ms)\n", s->name, (long long)s->ttl_ms);
+                else
+                    snprintf(line, sizeof line, "%s)\n", s->name);
                 sl_buf_append(&p->explain, line, strlen(line));
             }
             if (rc)
@@ -312,16 +423,8 @@ int sl_dsl_plan_job(sl_dsl_job_t *job, sl_err_t *err)
             c->stmt = s;
             c->in_fmt = src->fmt;
             c->out_fmt = s->has_format ? s->format : SL_FMT_JSON;
-            if (src->agg && src->group) {
-                c->agg_table = true;
-                c->n_group = src->group->n_items;
-                c->group_names = calloc(c->n_group, sizeof *c->group_names);
-                if (!c->group_names)
-                    return sl_err_set(err, SL_E_NOMEM, "out of memory");
-                for (size_t k = 0; k < c->n_group; k++)
-                    c->group_names[k] = group_name(p, src->group->items[k], k);
-                c->agg_name = src->agg->kind == SL_ST_AGGREGATE ? NULL : step_name(src->agg->kind);
-            }
+            if ((rc = shape_ctx(p, src, c, err)) != 0)
+                return rc;
             n_out++;
             char *enc = fmt_str(p, "output.%zu.%s.encode", n_out, s->name);
             char *sink = fmt_str(p, "output.%zu.%s", n_out, s->name);

@@ -23,9 +23,13 @@ typedef struct sl_pctx {
     const char **group_names; /* names for the group key parts */
     size_t n_group;
     const char *agg_name;     /* count, sum, ...; NULL for aggregate { } (a map) */
+    bool table_agg;           /* aggregate { } over a grouped table: retractions, multisets */
+    bool rows;                /* the head of a pipeline grouping an aggregated table: windowed rows get the
+                               * key "<group key>@<start>-<end>" so that each (key, window) is one row */
 } sl_pctx_t;
 
 int sl_pfn_filter(void *arg, const sl_rec_t *rec, sl_err_t *err);
+int sl_pfn_filter_rows(void *arg, const sl_rec_t *in, sl_rec_t *out, sl_scratch_t *scratch, sl_err_t *err);
 int sl_pfn_map(void *arg, const sl_rec_t *in, sl_rec_t *out, sl_scratch_t *scratch, sl_err_t *err);
 int sl_pfn_flat_map(void *arg, const sl_rec_t *in, sl_emit_t *out, sl_err_t *err);
 int sl_pfn_branch(void *arg, const sl_rec_t *in, sl_emit_t *out, sl_err_t *err);

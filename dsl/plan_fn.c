@@ -75,11 +75,30 @@ int sl_pfn_filter(void *arg, const sl_rec_t *rec, sl_err_t *err)
     return rc ? rc : sl_value_truthy(&r);
 }
 
+/* A filter over a table's changelog: a row that does not match is deleted
+ * (a tombstone goes on, so that a grouped table takes the row back). */
+int sl_pfn_filter_rows(void *arg, const sl_rec_t *in, sl_rec_t *out, sl_scratch_t *scratch, sl_err_t *err)
+{
+    (void)scratch;
+    if (in->value_len < 0)
+        return 0;
+    int keep = sl_pfn_filter(arg, in, err);
+    if (keep < 0)
+        return keep;
+    if (!keep) {
+        out->value = NULL;
+        out->value_len = -1;
+    }
+    return 0;
+}
+
 int sl_pfn_map(void *arg, const sl_rec_t *in, sl_rec_t *out, sl_scratch_t *scratch, sl_err_t *err)
 {
     const sl_pctx_t *p = arg;
     uint8_t mem[ARENA_STACK];
     call_t c;
+    if (in->value_len < 0 && p->step->on_table)
+        return 0; /* a deleted row stays deleted */
     if (begin(p, &c, mem, in, err))
         return SL_E_RECORD;
     const sl_step_t *st = p->step;
@@ -264,6 +283,122 @@ static sl_value_t num_add(const sl_value_t *a, const sl_value_t *b)
     return sl_v_float(x + y);
 }
 
+static sl_value_t num_neg(const sl_value_t *x)
+{
+    if (x->type == SL_V_INT && x->u.i != INT64_MIN)
+        return sl_v_int(-x->u.i);
+    return sl_v_float(-(x->type == SL_V_INT ? (double)x->u.i : x->u.f));
+}
+
+/* A multiset (helper "$ms:name"): an array of [value, count] pairs, count > 0.
+ * Adds d (+1 or -1) to x's count into a new array in the arena. */
+static int ms_update(sl_arena_t *a, const sl_value_t *h, const sl_value_t *x, int64_t d, sl_value_t *out)
+{
+    size_t k = h && h->type == SL_V_ARR ? h->u.arr.n : 0, n = 0;
+    sl_value_t *items = sl_arena_alloc(a, (k + 1) * sizeof *items);
+    if (!items)
+        return -1;
+    bool found = false;
+    for (size_t j = 0; j < k; j++) {
+        const sl_value_t *pr = &h->u.arr.items[j];
+        if (pr->type != SL_V_ARR || pr->u.arr.n != 2 || pr->u.arr.items[1].type != SL_V_INT)
+            continue;
+        if (!found && sl_value_eq(&pr->u.arr.items[0], x)) {
+            found = true;
+            int64_t c = pr->u.arr.items[1].u.i + d;
+            if (c <= 0)
+                continue;
+            sl_value_t *np = sl_arena_alloc(a, 2 * sizeof *np);
+            if (!np)
+                return -1;
+            np[0] = pr->u.arr.items[0];
+            np[1] = sl_v_int(c);
+            items[n++] = (sl_value_t){.type = SL_V_ARR, .u.arr = {np, 2}};
+        } else {
+            items[n++] = *pr;
+        }
+    }
+    if (!found && d > 0) {
+        sl_value_t *np = sl_arena_alloc(a, 2 * sizeof *np);
+        if (!np)
+            return -1;
+        np[0] = *x;
+        np[1] = sl_v_int(d);
+        items[n++] = (sl_value_t){.type = SL_V_ARR, .u.arr = {np, 2}};
+    }
+    *out = (sl_value_t){.type = SL_V_ARR, .u.arr = {items, n}};
+    return 0;
+}
+
+/* A ranked list (helper "$top:name"): [by, value] pairs, best first (desc:
+ * largest `by` first), equal `by` in arrival order.  Adds or (retract)
+ * removes one [by, value]; keep > 0 truncates to that many entries, keep < 0
+ * keeps only the entries whose `by` equals the best one's. */
+static int rank_update(sl_arena_t *a, const sl_value_t *h, const sl_value_t *by, const sl_value_t *val, bool desc,
+                       bool retract, int64_t keep, sl_value_t *out)
+{
+    size_t k = h && h->type == SL_V_ARR ? h->u.arr.n : 0, n = 0;
+    sl_value_t *items = sl_arena_alloc(a, (k + 1) * sizeof *items);
+    sl_value_t *pair = sl_arena_alloc(a, 2 * sizeof *pair);
+    if (!items || !pair)
+        return -1;
+    pair[0] = *by;
+    pair[1] = *val;
+    sl_value_t entry = {.type = SL_V_ARR, .u.arr = {pair, 2}};
+    bool done = false;
+    for (size_t j = 0; j < k; j++) {
+        const sl_value_t *e = &h->u.arr.items[j];
+        if (e->type != SL_V_ARR || e->u.arr.n != 2)
+            continue;
+        if (retract && !done && sl_value_eq(e, &entry)) {
+            done = true;
+            continue;
+        }
+        if (!retract && !done) {
+            int c = sl_value_cmp(by, &e->u.arr.items[0]);
+            if (desc ? c > 0 : c < 0) {
+                items[n++] = entry;
+                done = true;
+            }
+        }
+        items[n++] = *e;
+    }
+    if (!retract && !done)
+        items[n++] = entry;
+    if (keep > 0 && n > (size_t)keep)
+        n = (size_t)keep;
+    if (keep < 0 && n > 0) {
+        size_t m = 1;
+        while (m < n && sl_value_cmp(&items[m].u.arr.items[0], &items[0].u.arr.items[0]) == 0)
+            m++;
+        n = m;
+    }
+    *out = (sl_value_t){.type = SL_V_ARR, .u.arr = {items, n}};
+    return 0;
+}
+
+/* The values of the first n entries of a ranked list (n < 0: the entries tied
+ * with the first). */
+static int rank_result(sl_arena_t *a, const sl_value_t *list, int64_t n, sl_value_t *out)
+{
+    size_t k = list->u.arr.n, m = 0;
+    sl_value_t *vals = sl_arena_alloc(a, (k + 1) * sizeof *vals);
+    if (!vals)
+        return -1;
+    for (size_t j = 0; j < k && (n < 0 || m < (size_t)n); j++) {
+        const sl_value_t *e = &list->u.arr.items[j];
+        if (n < 0 && m > 0 && sl_value_cmp(&e->u.arr.items[0], &list->u.arr.items[0].u.arr.items[0]) != 0)
+            break;
+        vals[m++] = e->u.arr.items[1];
+    }
+    *out = (sl_value_t){.type = SL_V_ARR, .u.arr = {vals, m}};
+    return 0;
+}
+
+/* Fold one record into the aggregate.  Over a grouped table (p->table_agg) a
+ * record may be a retraction (sl_rec_is_retraction): count / sum / avg
+ * subtract it, min / max / count_distinct keep multisets of the values and
+ * top / bottom / argmax / argmin every row, so that taking one back is exact. */
 int sl_pfn_agg_add(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t agg_len, sl_buf_t *out, sl_err_t *err)
 {
     const sl_pctx_t *p = arg;
@@ -273,6 +408,7 @@ int sl_pfn_agg_add(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t ag
     if (begin(p, &c, mem, rec, err))
         return SL_E_RECORD;
     sl_arena_t *a = &c.arena;
+    bool retract = sl_rec_is_retraction(rec);
     sl_value_t old;
     int rc = sl_value_from_msgpack(a, agg, agg_len, &old, err) ? SL_E_RECORD : 0;
     /* at most two members per item: the result and a helper */
@@ -284,20 +420,30 @@ int sl_pfn_agg_add(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t ag
         const sl_expr_t *e = st->items[i];
         const char *name = st->names[i], *hkey = NULL;
         const sl_value_t *prev = sl_value_get(&old, name, strlen(name));
-        sl_value_t x = sl_v_null(), res;
-        if (e->n_args && eval(p, &c, e->args[0], &x, err)) {
+        const char *fname = sl_fn_info(e->fn)->name;
+        bool ranked = !strcmp(fname, "top") || !strcmp(fname, "bottom") || !strcmp(fname, "argmax") ||
+                      !strcmp(fname, "argmin");
+        size_t vi = !strcmp(fname, "top") || !strcmp(fname, "bottom") ? 1 : 0; /* the `by` argument */
+        sl_value_t x = sl_v_null(), val = c.value, res;
+        if (e->n_args > vi && eval(p, &c, e->args[vi], &x, err)) {
+            rc = SL_E_RECORD;
+            break;
+        }
+        if (ranked && e->n_args > vi + 1 && eval(p, &c, e->args[vi + 1], &val, err)) {
             rc = SL_E_RECORD;
             break;
         }
         bool numeric = x.type == SL_V_INT || x.type == SL_V_FLOAT;
-        const char *fname = sl_fn_info(e->fn)->name;
+        sl_value_t helper;
+        bool has_helper = false;
         if (!strcmp(fname, "count")) {
-            res = sl_v_int(prev ? prev->u.i + 1 : 1);
+            int64_t cur = prev && prev->type == SL_V_INT ? prev->u.i : 0;
+            res = sl_v_int(retract ? cur - 1 : cur + 1);
         } else if (!strcmp(fname, "first")) {
             res = prev ? *prev : x;
         } else if (!strcmp(fname, "last")) {
             res = x;
-        } else if (!strcmp(fname, "min") || !strcmp(fname, "max")) {
+        } else if ((!strcmp(fname, "min") || !strcmp(fname, "max")) && !p->table_agg) {
             bool take = !prev || prev->type == SL_V_NULL ||
                         (x.type != SL_V_NULL && (fname[1] == 'i' ? sl_value_cmp(&x, prev) < 0 : sl_value_cmp(&x, prev) > 0));
             res = take ? x : *prev;
@@ -306,8 +452,9 @@ int sl_pfn_agg_add(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t ag
                 rc = sl_err_set(err, SL_E_RECORD, "%s(): expected a number, got %s", fname, sl_vtype_name(x.type));
                 break;
             }
+            sl_value_t dx = numeric && retract ? num_neg(&x) : x;
             if (fname[0] == 's') {
-                res = !numeric ? (prev ? *prev : sl_v_int(0)) : prev ? num_add(prev, &x) : x;
+                res = !numeric ? (prev ? *prev : sl_v_int(0)) : prev ? num_add(prev, &dx) : dx;
             } else { /* helper: [sum, count] */
                 const sl_value_t *h = member(&old, "$avg:", name, a, &hkey);
                 sl_value_t *pair = sl_arena_alloc(a, 2 * sizeof *pair);
@@ -318,16 +465,57 @@ int sl_pfn_agg_add(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t ag
                 pair[0] = h && h->type == SL_V_ARR && h->u.arr.n == 2 ? h->u.arr.items[0] : sl_v_int(0);
                 pair[1] = h && h->type == SL_V_ARR && h->u.arr.n == 2 ? h->u.arr.items[1] : sl_v_int(0);
                 if (numeric) {
-                    pair[0] = num_add(&pair[0], &x);
-                    pair[1].u.i++;
+                    pair[0] = num_add(&pair[0], &dx);
+                    pair[1].u.i += retract ? -1 : 1;
                 }
                 double s = pair[0].type == SL_V_INT ? (double)pair[0].u.i : pair[0].u.f;
-                res = pair[1].u.i ? sl_v_float(s / (double)pair[1].u.i) : sl_v_null();
-                m[n].key = hkey;
-                m[n].key_len = strlen(hkey);
-                m[n].val = (sl_value_t){.type = SL_V_ARR, .u.arr = {pair, 2}};
-                n++;
+                res = pair[1].u.i > 0 ? sl_v_float(s / (double)pair[1].u.i) : sl_v_null();
+                helper = (sl_value_t){.type = SL_V_ARR, .u.arr = {pair, 2}};
+                has_helper = true;
             }
+        } else if (ranked) { /* helper: the ranked [by, value] list */
+            const sl_value_t *h = member(&old, "$top:", name, a, &hkey);
+            bool desc = !strcmp(fname, "top") || !strcmp(fname, "argmax");
+            int64_t keep = vi ? e->args[0]->lit.u.i : -1;
+            if (!hkey) {
+                rc = sl_err_set(err, SL_E_RECORD, "out of memory");
+                break;
+            }
+            if (x.type == SL_V_NULL) {
+                helper = h && h->type == SL_V_ARR ? *h : (sl_value_t){.type = SL_V_ARR};
+            } else if (rank_update(a, h, &x, &val, desc, retract, p->table_agg ? 0 : keep, &helper)) {
+                rc = sl_err_set(err, SL_E_RECORD, "out of memory");
+                break;
+            }
+            if (rank_result(a, &helper, keep, &res)) {
+                rc = sl_err_set(err, SL_E_RECORD, "out of memory");
+                break;
+            }
+            has_helper = true;
+        } else if (p->table_agg) { /* min, max, count_distinct: helper = multiset of the values */
+            const sl_value_t *h = member(&old, "$ms:", name, a, &hkey);
+            if (!hkey) {
+                rc = sl_err_set(err, SL_E_RECORD, "out of memory");
+                break;
+            }
+            if (x.type == SL_V_NULL)
+                helper = h && h->type == SL_V_ARR ? *h : (sl_value_t){.type = SL_V_ARR};
+            else if (ms_update(a, h, &x, retract ? -1 : 1, &helper)) {
+                rc = sl_err_set(err, SL_E_RECORD, "out of memory");
+                break;
+            }
+            if (!strcmp(fname, "count_distinct")) {
+                res = sl_v_int((int64_t)helper.u.arr.n);
+            } else {
+                res = sl_v_null();
+                for (size_t j = 0; j < helper.u.arr.n; j++) {
+                    const sl_value_t *v = &helper.u.arr.items[j].u.arr.items[0];
+                    int cmp = res.type == SL_V_NULL ? 0 : sl_value_cmp(v, &res);
+                    if (res.type == SL_V_NULL || (fname[1] == 'i' ? cmp < 0 : cmp > 0))
+                        res = *v;
+                }
+            }
+            has_helper = true;
         } else { /* count_distinct: helper = the distinct values seen */
             const sl_value_t *h = member(&old, "$set:", name, a, &hkey);
             size_t k = h && h->type == SL_V_ARR ? h->u.arr.n : 0;
@@ -344,9 +532,13 @@ int sl_pfn_agg_add(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t ag
             if (!seen)
                 set[k++] = x;
             res = sl_v_int((int64_t)k);
+            helper = (sl_value_t){.type = SL_V_ARR, .u.arr = {set, k}};
+            has_helper = true;
+        }
+        if (has_helper) {
             m[n].key = hkey;
             m[n].key_len = strlen(hkey);
-            m[n].val = (sl_value_t){.type = SL_V_ARR, .u.arr = {set, k}};
+            m[n].val = helper;
             n++;
         }
         m[n].key = name;
@@ -426,6 +618,24 @@ int sl_pfn_encode(void *arg, const sl_rec_t *in, sl_rec_t *out, sl_scratch_t *sc
     const sl_pctx_t *p = arg;
     uint8_t mem[ARENA_STACK];
     call_t c;
+    if (p->rows) { /* rows of a windowed table to be grouped: one row per (key, window): "<key>@<start>-<end>" */
+        int64_t ws = INT64_MIN, we = INT64_MIN;
+        for (size_t h = 0; h < in->header_count; h++) {
+            const sl_rec_header_t *hd = &in->headers[h];
+            if (hd->key_len == 15 && !memcmp(hd->key, "sl.window.start", 15) && hd->value_len == 8)
+                ws = (int64_t)sl_be64(hd->value);
+            else if (hd->key_len == 13 && !memcmp(hd->key, "sl.window.end", 13) && hd->value_len == 8)
+                we = (int64_t)sl_be64(hd->value);
+        }
+        if (ws != INT64_MIN && we != INT64_MIN && in->key_len >= 0) {
+            char suffix[64];
+            int k = snprintf(suffix, sizeof suffix, "@%lld-%lld", (long long)ws, (long long)we);
+            if (sl_buf_append(&scratch->key, in->key, (size_t)in->key_len) || sl_buf_append(&scratch->key, suffix, (size_t)k))
+                return sl_err_set(err, SL_E_NOMEM, "out of memory");
+            out->key = scratch->key.data;
+            out->key_len = (int32_t)scratch->key.len;
+        }
+    }
     if (in->value_len < 0)
         return 0; /* tombstones pass as they are */
     if (begin(p, &c, mem, in, err))
@@ -447,7 +657,9 @@ int sl_pfn_encode(void *arg, const sl_rec_t *in, sl_rec_t *out, sl_scratch_t *sc
             for (size_t i = 0; i < p->n_group; i++)
                 m[n++] = (sl_member_t){p->group_names[i], strlen(p->group_names[i]), kv.u.arr.items[i]};
         } else {
-            m[n++] = (sl_member_t){p->group_names[0], strlen(p->group_names[0]), c.key};
+            if (in->key_len >= 0)
+                sl_value_from_key_bytes(&c.arena, in->key, (size_t)in->key_len, &kv);
+            m[n++] = (sl_member_t){p->group_names[0], strlen(p->group_names[0]), kv};
         }
         for (size_t h = 0; h < in->header_count; h++) {
             const sl_rec_header_t *hd = &in->headers[h];

@@ -98,6 +98,29 @@ int sl_topo_add_merge(sl_topo_t *t, const char *name, const char *const *parents
  * aggregations. */
 int sl_topo_add_group_by(sl_topo_t *t, const char *name, const char *parent, sl_key_fn fn, void *arg);
 
+/* Grouping a table (Kafka Streams' groupBy on a KTable): `parent` carries a
+ * table's changelog (a table source, an aggregation, or stateless steps over
+ * them; a null value deletes a row).  The node keeps the last value of each row
+ * in KV store `store` and, when a row changes, forwards the old value under
+ * its old group key as a retraction (header SL_RETRACT_HEADER) and then the
+ * new value under the new group key (fn computes group keys; it is called for
+ * old values too).  Its children are aggregations, always behind a repartition
+ * topic: count, sum and avg subtract retractions exactly; an aggregate's add
+ * callback must check sl_rec_is_retraction and subtract; min, max and reduce
+ * are refused by sl_topo_build (they cannot subtract). */
+int sl_topo_add_group_table(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_key_fn fn,
+                            void *arg);
+
+/* TTL: keys of `node` (a table source, an aggregation without a window, or a
+ * group_table) that have not been updated for ttl_ms of stream time are
+ * deleted as stream time advances - as if a tombstone had arrived: a table or
+ * aggregation forwards a tombstone for the key at the next flush, a
+ * group_table takes the row out of its group.  An expiry index in a second
+ * store "<store>.ttl" makes this one seek per expiry, not a scan.  Call after
+ * adding the node; errors: SL_E_NOTFOUND (no such node yet), SL_E_INVAL (other
+ * kinds, ttl outside 1 ms .. 2^50 ms); a windowed aggregation fails the build. */
+int sl_topo_set_ttl(sl_topo_t *t, const char *node, int64_t ttl_ms);
+
 /* Aggregations of a group_by, each keeping one value per key in KV store
  * `store` (one store per node).  Records with a null value are ignored and
  * counted.  sum/min/max/avg take the number from fn (NULL: the value must be a
@@ -393,5 +416,79 @@ typedef struct sl_runtime_stats {
 void sl_runtime_stats(sl_runtime_t *rt, sl_runtime_stats_t *out);
 /* Stop if running, free everything.  NULL is a no-op. */
 void sl_runtime_close(sl_runtime_t *rt);
+
+/* ---- queries over a running runtime (engine/runtime_query.c) -------------------------------------
+ * The runtime's queryable tables, for a query server on another thread: the
+ * stores of the topology's table sources and aggregations (the buffers of
+ * stream-stream joins are not tables).  A table is partitioned like its
+ * sub-topology: partition p is store "<name>:<p>" in the LMDB environment of
+ * task (sub, p).  Every function here is thread-safe from sl_runtime_new until
+ * sl_runtime_close and never blocks the workers; read the stores only through
+ * snapshots (sl_snap_begin on the environment returned), which show committed
+ * state only. */
+typedef struct sl_rt_table {
+    const char *name;      /* the store name (a DSL job: the table's name); valid until sl_runtime_close */
+    const char *node;      /* the topology node that owns the store */
+    sl_store_kind_t kind;
+    int32_t partitions;    /* tasks holding a partition of the table */
+    bool raw_values;       /* a table source: values are the records' bytes as produced (JSON text,
+                            * strings); otherwise msgpack (aggregations) */
+} sl_rt_table_t;
+
+/* Number of tables; table i (0 or SL_E_NOTFOUND past the end). */
+size_t sl_runtime_table_count(const sl_runtime_t *rt);
+int sl_runtime_table(const sl_runtime_t *rt, size_t i, sl_rt_table_t *out);
+/* Index of the table called `name`, or SL_E_NOTFOUND. */
+int sl_runtime_table_find(const sl_runtime_t *rt, const char *name);
+/* Partition `partition` of table i: the task's environment (for snapshots)
+ * and the store handle, both owned by the runtime.  SL_E_NOTFOUND when there
+ * is no such table or partition. */
+int sl_runtime_table_part(sl_runtime_t *rt, size_t i, int32_t partition, sl_env_t **env, sl_store_t **store);
+
+/* ---- runtime observability (engine/runtime_stats.c) ------------------------------------------
+ * Read from any thread while the workers run: every number is an atomic the
+ * task's own thread publishes (input offsets, counters) or a file size. */
+
+/* One input partition of one task. */
+typedef struct sl_runtime_input {
+    int sub, partition;   /* the task (sub-topology, partition) */
+    const char *topic;    /* borrowed from the topology */
+    int64_t committed;    /* next offset to process after the last commit */
+    int64_t end;          /* the log's readable end (high watermark) */
+} sl_runtime_input_t;
+/* Fill out[0 .. min(cap, total)) with the inputs of every task, in task
+ * order; returns the total (call with cap 0 to size the array). */
+size_t sl_runtime_inputs(sl_runtime_t *rt, sl_runtime_input_t *out, size_t cap);
+
+/* Commit (checkpoint) latency over every task since open: a log-scale
+ * histogram with 4 buckets per power of two of microseconds. */
+#define SL_RT_LAT_BUCKETS 160
+typedef struct sl_runtime_latency {
+    uint64_t count;
+    uint64_t sum_us, max_us;
+    uint64_t buckets[SL_RT_LAT_BUCKETS];
+} sl_runtime_latency_t;
+void sl_runtime_commit_latency(sl_runtime_t *rt, sl_runtime_latency_t *out);
+/* The q-quantile (0 < q <= 1) in microseconds, interpolated inside its bucket
+ * (about 19% resolution), clamped to max_us; 0 when count is 0. */
+double sl_runtime_latency_quantile(const sl_runtime_latency_t *l, double q);
+/* Histogram bucket of a latency (exposed for tests). */
+int sl_runtime_latency_bucket(uint64_t us);
+
+/* Late records (windows and stream-stream joins, summed over nodes) as of each
+ * task's last commit. */
+uint64_t sl_runtime_late_records(sl_runtime_t *rt);
+
+/* State stores of one task: its LMDB environment's data file and map size. */
+typedef struct sl_runtime_store_size {
+    int sub, partition;
+    int64_t file_bytes; /* <state_dir>/task-SUB_PARTITION/data.mdb on disk (-1: not found) */
+    int64_t map_bytes;  /* the LMDB map size as of the last commit */
+} sl_runtime_store_size_t;
+/* Same convention as sl_runtime_inputs (one entry per task). */
+size_t sl_runtime_store_sizes(sl_runtime_t *rt, sl_runtime_store_size_t *out, size_t cap);
+/* "running" while the workers run, "failed" after a fatal error (its message
+ * copied into err when given), else "stopped".  A static string. */
+const char *sl_runtime_state(sl_runtime_t *rt, sl_err_t *err);
 
 #endif

@@ -10,6 +10,7 @@
 #define SL_ENGINE_OBS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "broker/broker.h"
 #include "common/common.h"
@@ -52,5 +53,22 @@ int sl_obs_status_json(sl_obs_t *o, sl_buf_t *out);
  * throughput and lag (polls /v1/status), and a box that queries a table
  * through /v1/tables.  Static bytes, never freed. */
 const char *sl_obs_page_html(size_t *len);
+
+/* ---- additions beyond the HTTP contract (sluice server, sluice run) ---- */
+
+/* Register a job that could not start (bad job file, failed open): shown with
+ * state "failed" and this error; remove it with sl_obs_remove_job. */
+int sl_obs_add_failed_job(sl_obs_t *o, const char *name, const char *file, const char *error);
+
+/* One job's headline numbers, for `sluice run`'s status line. */
+typedef struct sl_obs_summary {
+    const char *state;            /* "running" | "stopped" | "failed" */
+    uint64_t records_in, records_out, dead_lettered;
+    double rate_in, rate_out;     /* records/s over the last sample (>= 1 s apart) */
+    int64_t lag;                  /* records in the inputs not covered by a commit */
+    int64_t committed;            /* committed input offsets, summed over input partitions */
+} sl_obs_summary_t;
+/* The job named `name` (NULL: the first one); SL_E_NOTFOUND when none. */
+int sl_obs_job_summary(sl_obs_t *o, const char *name, sl_obs_summary_t *out);
 
 #endif

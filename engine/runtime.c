@@ -67,6 +67,17 @@ static int topic_add(sl_runtime_t *rt, const char *name, int32_t create_parts, s
 
 /* Every topic the topology touches: user sources must exist; repartition,
  * sink and dead-letter topics are created when missing. */
+/* Does a sink of the topology write `topic`?  (Then the runtime creates it
+ * like its outputs, also when a source of the same topology reads it: an
+ * explicit repartition through a named topic.) */
+static bool sunk_by_topology(const sl_topo_t *t, const char *topic)
+{
+    for (size_t i = 0; i < t->n_nodes; i++)
+        if (t->nodes[i].role == NODE_SINK && t->nodes[i].n_topics && !strcmp(t->nodes[i].topics[0], topic))
+            return true;
+    return false;
+}
+
 static int resolve_topics(sl_runtime_t *rt, sl_err_t *err)
 {
     const sl_topo_t *t = rt->topo;
@@ -75,6 +86,9 @@ static int resolve_topics(sl_runtime_t *rt, sl_err_t *err)
     for (size_t i = 0; i < t->n_nodes; i++) {
         const topo_node_t *n = &t->nodes[i];
         for (size_t m = 0; n->role == NODE_SOURCE && !n->internal && m < n->n_topics; m++) {
+            if (sunk_by_topology(t, n->topics[m]) && rt->logs->partitions(rt->logs->ctx, n->topics[m], &(int32_t){0},
+                                                                          &(sl_err_t){0}) != 0)
+                continue; /* created below with the outputs */
             if ((rc = topic_add(rt, n->topics[m], 0, err)) != 0)
                 return rc;
             int32_t parts = rt->topics[rt_topic_find(rt, n->topics[m])].partitions;

@@ -99,6 +99,9 @@ typedef struct rt_task {
     int fatal;
     sl_err_t fatal_err;
     _Atomic uint64_t records_in, records_out, dead_lettered, commits;
+    /* runtime_stats.c: published at each commit by rt_stats_commit_done */
+    _Atomic uint64_t lat[SL_RT_LAT_BUCKETS], lat_sum_us, lat_max_us, late;
+    _Atomic int64_t map_bytes;
 } rt_task_t;
 
 typedef struct rt_worker {
@@ -152,5 +155,9 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err);
  * so records are handed over in memory (no log round trip).  See
  * runtime_task.c for when this is exactly-once. */
 int rt_link_hand_offs(sl_runtime_t *rt, sl_err_t *err);
+/* runtime_stats.c: after a successful commit that began at sl_mono_ns() ==
+ * start_ns, record its latency and publish the task's late count and map size
+ * (task thread). */
+void rt_stats_commit_done(rt_task_t *t, int64_t start_ns);
 
 #endif

@@ -440,6 +440,7 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err)
 {
     if (t->fatal)
         return task_error(t, err);
+    int64_t start_ns = sl_mono_ns();
     sl_err_t e = {0};
     int rc;
     /* What this task handed over must be in its readers' checkpoints before
@@ -493,6 +494,7 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err)
         atomic_store(&t->srcs[s].committed, t->srcs[s].offset);
     t->dirty = false;
     atomic_fetch_add_explicit(&t->commits, 1, memory_order_relaxed);
+    rt_stats_commit_done(t, start_ns);
     return 0;
 }
 

@@ -45,6 +45,7 @@ struct sl_task {
     size_t n_sources;
     int fatal_rc;     /* first fatal error inside the chain, with its message */
     sl_err_t fatal_err;
+    bool has_ttl;     /* some operator has a ttl: tick them before each record */
 };
 
 /* ---- the depth-first chain -------------------------------------------------------------------- */
@@ -131,6 +132,18 @@ int sl_task_process(sl_task_t *task, int source, const sl_rec_t *rec, sl_err_t *
     }
     if (r.timestamp > task->stream_time)
         task->stream_time = r.timestamp;
+    for (size_t i = 0; task->has_ttl && i < task->n_nodes; i++) { /* expire before the record sees the state */
+        tnode_t *tn = &task->nodes[i];
+        sl_err_t e = {0};
+        int trc = tn->op && tn->def->spec.ttl_ms > 0 ? sl_op_tick(tn->op, &e) : 0;
+        if (trc) {
+            task->fatal_rc = trc;
+            task->fatal_err = e;
+            if (err)
+                *err = e;
+            return trc;
+        }
+    }
     int rc = node_process(n, &r);
     if (rc && err)
         *err = task->fatal_err;
@@ -152,6 +165,8 @@ int sl_task_advance(sl_task_t *task, int64_t t, sl_err_t *err)
         sl_err_t e;
         e.msg[0] = '\0';
         int rc = n->op ? sl_op_advance(n->op, &e) : 0;
+        if (!rc && n->op && n->def->spec.ttl_ms > 0) /* entries past their ttl expire by time alone too */
+            rc = sl_op_tick(n->op, &e);
         if (rc && !task->fatal_rc) {
             task->fatal_rc = rc;
             task->fatal_err = e;
@@ -293,6 +308,7 @@ int sl_task_new(const sl_topo_t *t, int sub, int partition, sl_env_t *env, const
             task->sources[task->n_sources++] = (tsource_t){d->topics[m], n};
         if ((rc = node_open(task, n, err)) != 0)
             goto fail;
+        task->has_ttl = task->has_ttl || (n->op && d->spec.ttl_ms > 0);
     }
     *out = task;
     return 0;

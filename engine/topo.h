@@ -53,6 +53,9 @@ struct sl_topo {
 
 /* Index of the node named `name`, or -1. */
 int topo_find(const sl_topo_t *t, const char *name);
+/* What a node is, as sl_topo_describe prints it: "source", "table", "sink",
+ * "join", "merge", "branch output" or the operator's kind ("count", ...). */
+const char *topo_node_kind(const topo_node_t *n);
 
 /* ---- tasks ------------------------------------------------------------------------------------ */
 

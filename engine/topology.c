@@ -46,7 +46,7 @@ static void add_problem(sl_buf_t *errs, const char *fmt, ...)
     sl_buf_append(errs, line, strlen(line));
 }
 
-static const char *node_kind(const topo_node_t *n)
+const char *topo_node_kind(const topo_node_t *n)
 {
     if (n->role == NODE_SINK)
         return "sink";
@@ -295,6 +295,29 @@ int sl_topo_add_group_by(sl_topo_t *t, const char *name, const char *parent, sl_
     return add_op(t, name, parent, &s, true, NULL);
 }
 
+int sl_topo_add_group_table(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_key_fn fn,
+                            void *arg)
+{
+    sl_op_spec_t s = {.kind = SL_OP_GROUP_TABLE, .fn.key = fn, .arg = arg};
+    return add_op(t, name, parent, &s, fn != NULL, store);
+}
+
+int sl_topo_set_ttl(sl_topo_t *t, const char *node, int64_t ttl_ms)
+{
+    if (!t || !node || t->built)
+        return SL_E_INVAL;
+    int i = topo_find(t, node);
+    if (i < 0)
+        return add_failed(t, SL_E_NOTFOUND, node, "ttl of an unknown node (add the node first)");
+    if (ttl_ms <= 0 || ttl_ms > ((int64_t)1 << 50))
+        return add_failed(t, SL_E_INVAL, node, "ttl must be 1 ms .. 2^50 ms");
+    topo_node_t *n = &t->nodes[i];
+    if (n->spec.kind != SL_OP_TABLE && n->spec.kind != SL_OP_GROUP_TABLE && !sl_op_kind_is_aggregation(n->spec.kind))
+        return add_failed(t, SL_E_INVAL, node, "a ttl applies to a table, an aggregation or a group_table");
+    n->spec.ttl_ms = ttl_ms;
+    return 0;
+}
+
 int sl_topo_add_count(sl_topo_t *t, const char *name, const char *parent, const char *store)
 {
     sl_op_spec_t s = {.kind = SL_OP_COUNT};
@@ -384,15 +407,15 @@ static void check_names(sl_topo_t *t, sl_buf_t *errs)
     for (size_t i = 0; i < t->n_nodes; i++) {
         topo_node_t *n = &t->nodes[i];
         if (!name_ok(n->name, NAME_MAX_LEN))
-            add_problem(errs, "node '%s' (%s): invalid name (1..%d of [A-Za-z0-9._-])", n->name, node_kind(n),
+            add_problem(errs, "node '%s' (%s): invalid name (1..%d of [A-Za-z0-9._-])", n->name, topo_node_kind(n),
                         NAME_MAX_LEN);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(t->nodes[j].name, n->name))
-                add_problem(errs, "node '%s': duplicate name (a %s and a %s)", n->name, node_kind(&t->nodes[j]),
-                            node_kind(n));
+                add_problem(errs, "node '%s': duplicate name (a %s and a %s)", n->name, topo_node_kind(&t->nodes[j]),
+                            topo_node_kind(n));
         for (size_t k = 0; k < n->n_topics; k++) {
             if (!name_ok(n->topics[k], TOPIC_MAX_LEN))
-                add_problem(errs, "node '%s' (%s): invalid topic name '%s'", n->name, node_kind(n), n->topics[k]);
+                add_problem(errs, "node '%s' (%s): invalid topic name '%s'", n->name, topo_node_kind(n), n->topics[k]);
             if (n->role != NODE_SOURCE)
                 continue;
             for (size_t j = 0; j < i; j++) {
@@ -406,7 +429,7 @@ static void check_names(sl_topo_t *t, sl_buf_t *errs)
         if (!n->store)
             continue;
         if (!name_ok(n->store, NAME_MAX_LEN) || !strncmp(n->store, "__", 2))
-            add_problem(errs, "node '%s' (%s): invalid store name '%s'", n->name, node_kind(n), n->store);
+            add_problem(errs, "node '%s' (%s): invalid store name '%s'", n->name, topo_node_kind(n), n->store);
         for (size_t j = 0; j < i; j++)
             if (t->nodes[j].store && !strcmp(t->nodes[j].store, n->store))
                 add_problem(errs, "store '%s' is used by both '%s' and '%s'", n->store, t->nodes[j].name, n->name);
@@ -425,17 +448,17 @@ static bool resolve_parents(sl_topo_t *t, sl_buf_t *errs)
         for (size_t k = 0; k < n->n_parents; k++) {
             int p = topo_find(t, n->parent_names[k]);
             if (p < 0) {
-                add_problem(errs, "node '%s' (%s): unknown parent '%s'", n->name, node_kind(n), n->parent_names[k]);
+                add_problem(errs, "node '%s' (%s): unknown parent '%s'", n->name, topo_node_kind(n), n->parent_names[k]);
                 ok = false;
                 continue;
             }
             n->parents[k] = (topo_edge_t){p, n->parent_ports[k]};
             if (t->nodes[p].role == NODE_SINK) {
                 add_problem(errs, "node '%s' (%s): parent '%s' is a sink, which has no output", n->name,
-                            node_kind(n), t->nodes[p].name);
+                            topo_node_kind(n), t->nodes[p].name);
             }
             if ((size_t)p == i) {
-                add_problem(errs, "node '%s' (%s): is its own parent", n->name, node_kind(n));
+                add_problem(errs, "node '%s' (%s): is its own parent", n->name, topo_node_kind(n));
                 ok = false;
             }
         }
@@ -532,8 +555,10 @@ static int check_cycles(const sl_topo_t *t, sl_buf_t *errs, bool *found)
 }
 
 /* True when v's records are a table's changes (a table source or an
- * aggregation upstream): grouping those needs subtract-and-add semantics that
- * are not built yet.  Memoised in memo (-1: unknown). */
+ * aggregation upstream): grouping those needs subtract-and-add semantics
+ * (sl_topo_add_group_table).  A windowed aggregation that emits FINAL
+ * forwards each window once, never changed: a stream.  Memoised in memo (-1:
+ * unknown). */
 static bool from_table(const sl_topo_t *t, int v, signed char *memo)
 {
     if (memo[v] >= 0)
@@ -544,6 +569,13 @@ static bool from_table(const sl_topo_t *t, int v, signed char *memo)
         return memo[v];
     }
     bool r = sl_op_kind_is_stateful(n->spec.kind);
+    if (r && sl_op_kind_is_aggregation(n->spec.kind) && n->n_parents && n->parents[0].node >= 0) {
+        const topo_node_t *w = &t->nodes[n->parents[0].node];
+        if (w->spec.kind == SL_OP_WINDOW && w->spec.window.emit == SL_WINDOW_EMIT_FINAL) {
+            memo[v] = 0;
+            return false;
+        }
+    }
     for (size_t k = 0; k < n->n_parents && !r; k++)
         r = from_table(t, n->parents[k].node, memo);
     memo[v] = r;
@@ -555,12 +587,20 @@ static void check_placement(const sl_topo_t *t, sl_buf_t *errs, signed char *mem
     for (size_t i = 0; i < t->n_nodes; i++) {
         const topo_node_t *n = &t->nodes[i];
         if (n->role != NODE_SOURCE && n->n_parents == 0)
-            add_problem(errs, "node '%s' (%s): has no parent", n->name, node_kind(n));
+            add_problem(errs, "node '%s' (%s): has no parent", n->name, topo_node_kind(n));
         if (sl_op_kind_is_aggregation(n->spec.kind) && n->role == NODE_OP) {
             const topo_node_t *p = &t->nodes[n->parents[0].node];
-            if ((p->spec.kind != SL_OP_GROUP_BY && p->spec.kind != SL_OP_WINDOW) || p->role != NODE_OP)
+            if ((p->spec.kind != SL_OP_GROUP_BY && p->spec.kind != SL_OP_WINDOW && p->spec.kind != SL_OP_GROUP_TABLE) ||
+                p->role != NODE_OP)
                 add_problem(errs, "node '%s' (%s): an aggregation needs a group_by parent, not '%s' (%s)", n->name,
-                            node_kind(n), p->name, node_kind(p));
+                            topo_node_kind(n), p->name, topo_node_kind(p));
+            else if (p->spec.kind == SL_OP_WINDOW && n->spec.ttl_ms > 0)
+                add_problem(errs, "node '%s' (%s): a windowed aggregation takes no ttl (its windows expire after "
+                            "size + grace)", n->name, topo_node_kind(n));
+            else if (p->spec.kind == SL_OP_GROUP_TABLE &&
+                     (n->spec.kind == SL_OP_MIN || n->spec.kind == SL_OP_MAX || n->spec.kind == SL_OP_REDUCE))
+                add_problem(errs, "node '%s' (%s): follows group_table '%s', whose retractions %s cannot subtract; "
+                            "use count, sum, avg or aggregate", n->name, topo_node_kind(n), p->name, topo_node_kind(n));
             else if (p->spec.kind == SL_OP_WINDOW && p->spec.window.kind == SL_WINDOW_SESSION &&
                      n->spec.kind == SL_OP_AGGREGATE)
                 add_problem(errs, "node '%s' (aggregate): session window '%s' needs to merge aggregates, which "
@@ -568,32 +608,42 @@ static void check_placement(const sl_topo_t *t, sl_buf_t *errs, signed char *mem
             else if (p->spec.kind == SL_OP_WINDOW && p->spec.window.kind == SL_WINDOW_SLIDING &&
                      (n->spec.kind == SL_OP_AGGREGATE || n->spec.kind == SL_OP_REDUCE))
                 add_problem(errs, "node '%s' (%s): sliding window '%s' supports count/sum/min/max/avg only",
-                            n->name, node_kind(n), p->name);
+                            n->name, topo_node_kind(n), p->name);
         }
         if (n->spec.kind == SL_OP_WINDOW && n->role == NODE_OP) {
             const topo_node_t *p = &t->nodes[n->parents[0].node];
             if (p->spec.kind != SL_OP_GROUP_BY || p->role != NODE_OP)
                 add_problem(errs, "node '%s' (window): a window needs a group_by parent, not '%s' (%s)", n->name,
-                            p->name, node_kind(p));
+                            p->name, topo_node_kind(p));
             if (n->n_children == 0)
                 add_problem(errs, "node '%s' (window): has no aggregation after it", n->name);
             for (size_t k = 0; k < n->n_children; k++) {
                 const topo_node_t *c = &t->nodes[n->children[k].node];
                 if (!sl_op_kind_is_aggregation(c->spec.kind) || c->role != NODE_OP)
                     add_problem(errs, "node '%s' (%s): follows window '%s', which only aggregations may follow",
-                                c->name, node_kind(c), n->name);
+                                c->name, topo_node_kind(c), n->name);
+            }
+        }
+        if (n->spec.kind == SL_OP_GROUP_TABLE && n->role == NODE_OP) {
+            if (n->n_children == 0)
+                add_problem(errs, "node '%s' (group_table): has no aggregation after it", n->name);
+            for (size_t k = 0; k < n->n_children; k++) {
+                const topo_node_t *c = &t->nodes[n->children[k].node];
+                if (!sl_op_kind_is_aggregation(c->spec.kind) || c->role != NODE_OP)
+                    add_problem(errs, "node '%s' (%s): follows group_table '%s', which only aggregations may follow",
+                                c->name, topo_node_kind(c), n->name);
             }
         }
         if (n->spec.kind == SL_OP_GROUP_BY && n->role == NODE_OP) {
             if (from_table(t, (int)i, memo))
-                add_problem(errs, "node '%s' (group_by): grouping a table's changes is not supported yet", n->name);
+                add_problem(errs, "node '%s' (group_by): a group_by of a table's changes: use sl_topo_add_group_table", n->name);
             if (n->n_children == 0)
                 add_problem(errs, "node '%s' (group_by): has no aggregation after it", n->name);
             for (size_t k = 0; k < n->n_children; k++) {
                 const topo_node_t *c = &t->nodes[n->children[k].node];
                 if ((!sl_op_kind_is_aggregation(c->spec.kind) && c->spec.kind != SL_OP_WINDOW) || c->role != NODE_OP)
                     add_problem(errs, "node '%s' (%s): follows group_by '%s', which only aggregations may follow",
-                                c->name, node_kind(c), n->name);
+                                c->name, topo_node_kind(c), n->name);
             }
         }
     }
@@ -612,6 +662,8 @@ static bool rekeys(const topo_node_t *n)
         return true;
     case SL_OP_GROUP_BY:
         return n->spec.fn.key != NULL;
+    case SL_OP_GROUP_TABLE:
+        return true;
     default:
         return false;
     }
@@ -644,7 +696,9 @@ static int insert_repartitions(sl_topo_t *t)
     size_t n_user = t->n_nodes;
     int rc = 0;
     for (size_t g = 0; g < n_user && !rc; g++) {
-        if (t->nodes[g].role != NODE_OP || t->nodes[g].spec.kind != SL_OP_GROUP_BY || !key_changed(t, (int)g, memo))
+        if (t->nodes[g].role != NODE_OP ||
+            (t->nodes[g].spec.kind != SL_OP_GROUP_BY && t->nodes[g].spec.kind != SL_OP_GROUP_TABLE) ||
+            !key_changed(t, (int)g, memo))
             continue;
         char topic[TOPIC_MAX_LEN + 64], sink[NAME_MAX_LEN + 32], src[NAME_MAX_LEN + 32];
         snprintf(topic, sizeof topic, "%s-%s-repartition", t->app_id, t->nodes[g].name);
@@ -794,7 +848,8 @@ static bool is_kv_table(const sl_topo_t *t, const topo_node_t *n)
     if (n->role == NODE_SOURCE)
         return n->spec.kind == SL_OP_TABLE;
     return n->role == NODE_OP && sl_op_kind_is_aggregation(n->spec.kind) &&
-           t->nodes[n->parents[0].node].spec.kind == SL_OP_GROUP_BY;
+           (t->nodes[n->parents[0].node].spec.kind == SL_OP_GROUP_BY ||
+            t->nodes[n->parents[0].node].spec.kind == SL_OP_GROUP_TABLE);
 }
 
 static void check_joins(const sl_topo_t *t, sl_buf_t *errs, signed char *memo)
@@ -812,18 +867,18 @@ static void check_joins(const sl_topo_t *t, sl_buf_t *errs, signed char *memo)
             if (js->kind == SL_JOIN_TABLE_TABLE || (js->kind == SL_JOIN_STREAM_TABLE && side == 1)) {
                 if (!is_kv_table(t, p))
                     add_problem(errs, "node '%s' (join): the %s side '%s' (%s) must be a table (a table source or "
-                                "an aggregation)", n->name, which, p->name, node_kind(p));
+                                "an aggregation)", n->name, which, p->name, topo_node_kind(p));
                 continue;
             }
             if (from_table(t, v, memo))
                 add_problem(errs, "node '%s' (join): the %s side '%s' (%s) must be a stream, not a table's changes",
-                            n->name, which, p->name, node_kind(p));
+                            n->name, which, p->name, topo_node_kind(p));
             memset(seen, 0, t->n_nodes + 1);
             int r = rekeyed_by(t, v, seen);
             if (r >= 0)
                 add_problem(errs, "node '%s' (join): the %s side '%s' may be keyed differently from its partitions "
                             "since '%s' (%s); both sides of a join must be partitioned by their key", n->name, which,
-                            p->name, t->nodes[r].name, node_kind(&t->nodes[r]));
+                            p->name, t->nodes[r].name, topo_node_kind(&t->nodes[r]));
         }
         if (js->kind != SL_JOIN_STREAM_STREAM)
             continue;
@@ -972,7 +1027,7 @@ int sl_topo_describe(const sl_topo_t *t, sl_buf_t *out)
             const topo_node_t *n = &t->nodes[i];
             if (n->sub != s)
                 continue;
-            rc = appendf(out, "    %s %s", node_kind(n), n->name);
+            rc = appendf(out, "    %s %s", topo_node_kind(n), n->name);
             for (size_t k = 0; !rc && k < n->n_parents; k++)
                 rc = appendf(out, "%s%s", k ? ", " : " <- ", t->nodes[n->parents[k].node].name);
             for (size_t k = 0; !rc && k < n->n_topics; k++)

@@ -91,6 +91,18 @@ static int avg_encode(sl_buf_t *out, const sl_num_t *sum, int64_t count)
 
 /* ---- processing ---------------------------------------------------------------------------------- */
 
+/* -n: an int64 stays one unless it is INT64_MIN (then a float). */
+static sl_num_t num_neg(sl_num_t n)
+{
+    if (n.is_float)
+        n.f = -n.f;
+    else if (n.i == INT64_MIN)
+        n = (sl_num_t){.is_float = true, .f = -(double)n.i};
+    else
+        n.i = -n.i;
+    return n;
+}
+
 /* Compute the new aggregate into g->a from the current one (cur NULL: none). */
 static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size_t cur_len, sl_err_t *err)
 {
@@ -98,6 +110,7 @@ static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size
     sl_buf_t *out = &g->a;
     sl_num_t n, c;
     int rc;
+    bool retract = sl_rec_is_retraction(rec);
     switch (op->spec.kind) {
     case SL_OP_COUNT: {
         int64_t count = 0;
@@ -105,7 +118,7 @@ static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size
             return corrupt_state(op, err);
         if (cur)
             count = c.i;
-        return sl_codec_pack_i64(out, count + 1) ? SL_E_NOMEM : 0;
+        return sl_codec_pack_i64(out, retract ? count - 1 : count + 1) ? SL_E_NOMEM : 0;
     }
     case SL_OP_SUM:
     case SL_OP_MIN:
@@ -115,6 +128,11 @@ static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size
         if (op->spec.kind != SL_OP_SUM && sl_num_f(&n) != sl_num_f(&n))
             return sl_err_set(err, SL_E_RECORD, "node '%s' (%s): NaN cannot be ordered", op->ctx.node_name,
                               sl_op_kind_name(op->spec.kind));
+        if (retract && op->spec.kind != SL_OP_SUM)
+            return sl_err_set(err, SL_E_RECORD, "node '%s' (%s): cannot subtract a retraction", op->ctx.node_name,
+                              sl_op_kind_name(op->spec.kind));
+        if (retract)
+            n = num_neg(n);
         if (cur) {
             if ((rc = stored_num(g, cur, cur_len, &c, err)) != 0)
                 return rc;
@@ -128,12 +146,14 @@ static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size
         if ((rc = record_num(g, rec, &n, err)) != 0)
             return rc;
         int64_t count = 0;
+        if (retract)
+            n = num_neg(n);
         if (cur) {
             if ((rc = avg_decode(g, cur, cur_len, &c, &count, err)) != 0)
                 return rc;
             n = sl_num_add(c, n);
         }
-        return avg_encode(out, &n, count + 1);
+        return avg_encode(out, &n, retract ? count - 1 : count + 1);
     }
     case SL_OP_AGGREGATE:
         if (!cur) {
@@ -147,6 +167,8 @@ static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size
             return op_callback_error(op, "add", err);
         return 0;
     case SL_OP_REDUCE:
+        if (retract)
+            return sl_err_set(err, SL_E_RECORD, "node '%s' (reduce): cannot subtract a retraction", op->ctx.node_name);
         if (!cur)
             return sl_buf_append(out, rec->value, (size_t)rec->value_len) ? SL_E_NOMEM : 0;
         if (op->spec.fn.reduce(op->spec.arg, cur, cur_len, rec, out, err) < 0)
@@ -184,7 +206,9 @@ static int agg_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
     if ((rc = agg_update(g, rec, cur, cur_len, err)) != 0)
         return rc == SL_E_NOMEM ? sl_err_set(err, rc, "node '%s': out of memory", op->ctx.node_name) : rc;
     rc = sl_kv_put(op->store, rec->key, (size_t)rec->key_len, g->a.data ? g->a.data : (const uint8_t *)"", g->a.len);
-    return rc ? op_store_error(op, rc, "writing", err) : 0;
+    if (rc)
+        return op_store_error(op, rc, "writing", err);
+    return op->ttl_store ? op_ttl_touch(op, rec->key, (size_t)rec->key_len, err) : 0;
 }
 
 /* ---- forwarding at flush --------------------------------------------------------------------------- */
@@ -209,7 +233,8 @@ static void agg_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
             return;
         }
         sl_buf_reset(&g->fwd);
-        if (sl_codec_pack_f64(&g->fwd, count ? sl_num_f(&sum) / (double)count : NAN)) {
+        /* count 0: every record was retracted (a grouped table): nil */
+        if (count ? sl_codec_pack_f64(&g->fwd, sl_num_f(&sum) / (double)count) : sl_buf_append(&g->fwd, "\xc0", 1)) {
             sl_err_set(&err, SL_E_NOMEM, "node '%s': out of memory", op->ctx.node_name);
             op_set_pending(op, SL_E_NOMEM, &err);
             return;
@@ -251,7 +276,8 @@ static int agg_open(sl_op_t *op, sl_err_t *err)
                           sl_op_kind_name(op->spec.kind));
     if (sl_codec_new(&g->codec) != 0)
         return sl_err_set(err, SL_E_NOMEM, "node '%s': out of memory", op->ctx.node_name);
-    return op_open_store(op, agg_on_flush, agg_schema(op->spec.kind), err);
+    int rc = op_open_store(op, agg_on_flush, agg_schema(op->spec.kind), err);
+    return rc ? rc : op_ttl_open(op, err);
 }
 
 static void agg_close(sl_op_t *op)

@@ -28,6 +28,7 @@ static const struct {
     [SL_OP_TABLE] = {"table", &sl_op_table_vt},
     [SL_OP_JOIN] = {"join", &sl_op_join_vt},
     [SL_OP_WINDOW] = {"window", &sl_op_pass_vt},
+    [SL_OP_GROUP_TABLE] = {"group_table", &sl_op_group_table_vt},
 };
 
 static bool kind_valid(sl_op_kind_t k) { return k > 0 && k < SL_OP_KIND_COUNT && kinds[k].vt; }
@@ -36,7 +37,10 @@ const char *sl_op_kind_name(sl_op_kind_t kind) { return kind_valid(kind) ? kinds
 
 bool sl_op_kind_is_aggregation(sl_op_kind_t kind) { return kind >= SL_OP_COUNT && kind <= SL_OP_REDUCE; }
 
-bool sl_op_kind_is_stateful(sl_op_kind_t kind) { return sl_op_kind_is_aggregation(kind) || kind == SL_OP_TABLE; }
+bool sl_op_kind_is_stateful(sl_op_kind_t kind)
+{
+    return sl_op_kind_is_aggregation(kind) || kind == SL_OP_TABLE || kind == SL_OP_GROUP_TABLE;
+}
 
 int sl_op_open(const sl_op_spec_t *spec, const sl_op_ctx_t *ctx, sl_op_t **out, sl_err_t *err)
 {
@@ -88,12 +92,18 @@ int sl_op_advance(sl_op_t *op, sl_err_t *err)
 
 sl_store_t *sl_op_store(const sl_op_t *op) { return op->store; }
 
+int sl_op_tick(sl_op_t *op, sl_err_t *err)
+{
+    return op->ttl_store ? op_ttl_expire(op, op->ttl_expire ? op->ttl_expire : op_ttl_delete, err) : 0;
+}
+
 void sl_op_close(sl_op_t *op)
 {
     if (!op)
         return;
     if (op->vt->close)
         op->vt->close(op);
+    sl_store_close(op->ttl_store);
     sl_store_close(op->store);
     free(op);
 }

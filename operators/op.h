@@ -22,6 +22,9 @@ struct sl_op {
     sl_op_ctx_t ctx;
     sl_store_t *store;  /* stateful kinds */
     int pending_rc;     /* a fatal error from a flush listener, see sl_op_take_error */
+    sl_store_t *ttl_store; /* spec.ttl_ms > 0: the expiry index (ttl.c) */
+    int64_t ttl_next;      /* stream time at which the earliest key expires (INT64_MIN: unknown) */
+    int (*ttl_expire)(sl_op_t *op, const uint8_t *key, size_t key_len, sl_err_t *err); /* NULL: op_ttl_delete */
     sl_err_t pending_err;
 };
 
@@ -29,11 +32,24 @@ extern const op_vtab_t sl_op_pass_vt, sl_op_map_vt, sl_op_filter_vt, sl_op_flat_
     sl_op_peek_vt, sl_op_group_by_vt, sl_op_agg_vt, sl_op_table_vt;
 /* Aggregations whose spec.window is set (operators/window.c). */
 extern const op_vtab_t sl_op_window_vt;
+/* Grouping a table's changelog (operators/table_group.c). */
+extern const op_vtab_t sl_op_group_table_vt;
 /* One input side of a join (operators/join.c). */
 extern const op_vtab_t sl_op_join_vt;
 
 /* Open the instance's KV store with `on_flush` as its listener (arg: the op). */
 int op_open_store(sl_op_t *op, sl_store_flush_fn on_flush, const char *value_schema, sl_err_t *err);
+
+/* TTL (ttl.c): open the expiry index when spec.ttl_ms > 0; record an update
+ * of key at the current stream time; forget a deleted key; expire the keys
+ * not updated for ttl_ms (expire deletes one; its errors are returned). */
+typedef int (*op_ttl_expire_fn)(sl_op_t *op, const uint8_t *key, size_t key_len, sl_err_t *err);
+int op_ttl_open(sl_op_t *op, sl_err_t *err);
+int op_ttl_touch(sl_op_t *op, const uint8_t *key, size_t key_len, sl_err_t *err);
+int op_ttl_forget(sl_op_t *op, const uint8_t *key, size_t key_len, sl_err_t *err);
+int op_ttl_expire(sl_op_t *op, op_ttl_expire_fn expire, sl_err_t *err);
+/* The expire function of tables and aggregations: delete the key from op->store (table.c). */
+int op_ttl_delete(sl_op_t *op, const uint8_t *key, size_t key_len, sl_err_t *err);
 
 /* Record a fatal error from a flush listener (the first one wins). */
 void op_set_pending(sl_op_t *op, int rc, const sl_err_t *err);

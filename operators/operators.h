@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/common.h"
 #include "statestore/statestore.h"
@@ -75,6 +76,22 @@ struct sl_emit {
 
 static inline int sl_emit_to(sl_emit_t *e, int port, const sl_rec_t *rec) { return e->forward(e, port, rec); }
 static inline int sl_emit(sl_emit_t *e, const sl_rec_t *rec) { return e->forward(e, 0, rec); }
+
+/* Retractions: grouping a table (SL_OP_GROUP_TABLE) forwards, when a row
+ * changes, its old value under its old group key with this header (value
+ * "1") before the new value under the new group key.  Aggregations subtract a
+ * record that carries it (count, sum, avg; an aggregate's add callback checks
+ * it with sl_rec_is_retraction). */
+#define SL_RETRACT_HEADER "sl.retract"
+
+static inline bool sl_rec_is_retraction(const sl_rec_t *rec)
+{
+    for (size_t i = 0; i < rec->header_count; i++)
+        if (rec->headers[i].key_len == sizeof SL_RETRACT_HEADER - 1 &&
+            memcmp(rec->headers[i].key, SL_RETRACT_HEADER, sizeof SL_RETRACT_HEADER - 1) == 0)
+            return true;
+    return false;
+}
 
 /* Scratch memory a map callback may build its output in: both buffers are
  * emptied before each call and owned by the operator (never free them). */
@@ -148,6 +165,7 @@ typedef enum sl_op_kind {
     SL_OP_TABLE,      /* latest value per key from a topic; a null value deletes */
     SL_OP_WINDOW,     /* between a group_by and its aggregations: makes them windowed (spec.window) */
     SL_OP_JOIN,       /* one input side of a join (spec.join, spec.join_side; operators/join*.c) */
+    SL_OP_GROUP_TABLE, /* group_by of a table's changelog (operators/table_group.c): retracts old rows */
     SL_OP_KIND_COUNT  /* not a kind: one past the last */
 } sl_op_kind_t;
 
@@ -247,6 +265,8 @@ typedef struct sl_op_spec {
     int n_outputs; /* branch: number of outputs; others: 1 */
     sl_window_spec_t window; /* SL_OP_WINDOW, and aggregations below one (kind NONE: not windowed) */
     const sl_join_spec_t *join; /* SL_OP_JOIN: borrowed, outlives the instance */
+    int64_t ttl_ms;             /* > 0: table, unwindowed aggregation, group_table: keys not updated for
+                                 * this long (stream time) are deleted (operators/ttl.c) */
     int join_side;              /* SL_OP_JOIN: 0 the left input, 1 the right */
 } sl_op_spec_t;
 
@@ -303,6 +323,13 @@ int sl_op_advance(sl_op_t *op, sl_err_t *err);
  * cannot return one): 0 when none, else the code, with its message in *err.
  * Clears it.  The engine checks this after every sl_env_flush. */
 int sl_op_take_error(sl_op_t *op, sl_err_t *err);
+
+/* Stream time moved (the engine calls this before each record of the task
+ * when the instance has a spec.ttl_ms): expire the keys not updated for
+ * ttl_ms (a table or aggregation deletes them - a tombstone goes downstream
+ * at the next flush; a group_table takes the rows out of their groups at
+ * once).  One comparison when nothing is due.  0 or a fatal SL_E_* code. */
+int sl_op_tick(sl_op_t *op, sl_err_t *err);
 
 /* The instance's store (NULL for stateless kinds). */
 sl_store_t *sl_op_store(const sl_op_t *op);

@@ -19,7 +19,20 @@ static int table_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
     else
         rc = sl_kv_put(op->store, rec->key, (size_t)rec->key_len, rec->value_len ? rec->value : (const uint8_t *)"",
                        (size_t)rec->value_len);
-    return rc ? op_store_error(op, rc, "writing", err) : 0;
+    if (rc)
+        return op_store_error(op, rc, "writing", err);
+    if (op->ttl_store) {
+        rc = rec->value_len < 0 ? op_ttl_forget(op, rec->key, (size_t)rec->key_len, err)
+                                : op_ttl_touch(op, rec->key, (size_t)rec->key_len, err);
+    }
+    return rc;
+}
+
+/* A key past its TTL is deleted: the flush forwards a tombstone for it. */
+int op_ttl_delete(sl_op_t *op, const uint8_t *key, size_t key_len, sl_err_t *err)
+{
+    int rc = sl_kv_delete(op->store, key, key_len);
+    return rc ? op_store_error(op, rc, "expiring a key of", err) : 0;
 }
 
 static void table_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
@@ -41,6 +54,10 @@ static void table_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
     }
 }
 
-static int table_open(sl_op_t *op, sl_err_t *err) { return op_open_store(op, table_on_flush, "bytes", err); }
+static int table_open(sl_op_t *op, sl_err_t *err)
+{
+    int rc = op_open_store(op, table_on_flush, "bytes", err);
+    return rc ? rc : op_ttl_open(op, err);
+}
 
 const op_vtab_t sl_op_table_vt = {sizeof(sl_op_t), table_open, table_process, NULL, NULL};

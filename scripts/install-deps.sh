@@ -12,7 +12,8 @@ PROFILE="${1:-test}"
 PKGS=(build-essential cmake pkg-config
       liblmdb-dev libuv1-dev libmsgpack-dev libzstd-dev libcmocka-dev
       zlib1g-dev liblz4-dev libsnappy-dev
-      librdkafka-dev kcat python3-confluent-kafka libjansson-dev)
+      librdkafka-dev kcat python3-confluent-kafka libjansson-dev
+      libh2o-dev libcurl4-openssl-dev chromium)
 case "$PROFILE" in
   test) ;;
   bench) PKGS+=(redis-server redis-tools libhiredis-dev gnuplot-nox) ;;

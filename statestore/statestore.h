@@ -262,6 +262,10 @@ int sl_kv_prefix(sl_store_t *s, sl_snap_t *snap, const void *prefix, size_t pref
  * LMDB's count adjusted by a lookup per dirty cache entry, O(dirty log n). */
 int sl_kv_count(sl_store_t *s, sl_snap_t *snap, uint64_t *n);
 
+/* Entries committed in a store of any kind (keys; windows; sessions) as of
+ * `snap` (required), O(1): LMDB's count.  For listings and metrics. */
+int sl_store_entries(sl_store_t *s, sl_snap_t *snap, uint64_t *n);
+
 /* ---- window stores ------------------------------------------------------------------------ */
 
 /* (key, window start) -> value.  Puts of windows older than the retention give

@@ -159,3 +159,15 @@ int sl_kv_count(sl_store_t *s, sl_snap_t *snap, uint64_t *n)
     *n = count;
     return 0;
 }
+
+int sl_store_entries(sl_store_t *s, sl_snap_t *snap, uint64_t *n)
+{
+    if (!snap)
+        return SL_S_EINVAL;
+    MDB_stat st;
+    int rc = mdb_stat(snap->txn, s->dbi, &st);
+    if (rc)
+        return ss_mdb_err(NULL, rc, "stat");
+    *n = st.ms_entries;
+    return 0;
+}

@@ -15,6 +15,8 @@
 #include "dsl/dsl.h"
 #include "engine/cli/cli.h"
 #include "engine/engine.h"
+#include "engine/http.h"
+#include "engine/obs.h"
 
 static sl_broker_t *g_broker;   /* for the signal handler only */
 static sl_runtime_t *g_runtime;
@@ -48,7 +50,15 @@ static void usage(FILE *f)
           "                          stream time follow the wall clock, so windows close and\n"
           "                          outer-join results come out when input stops (default\n"
           "                          30000; 0: stream time moves with records only)\n"
+          "      --status-interval S on a terminal a status line (records/s in and out, lag,\n"
+          "                          committed offsets) is redrawn every second; otherwise it\n"
+          "                          is logged every S seconds (default 10; 0: never)\n"
+          "  -a, --app-id ID         application id: prefix of the job's internal topics (repartition,\n"
+          "                          dead letters: ID-dlq) and its state folder DIR/jobs/ID (default:\n"
+          "                          sluice, state in DIR/jobs); 1..100 of [A-Za-z0-9._-]\n"
           "  -s, --set KEY=VALUE     a broker setting, as for sluice broker (repeatable)\n"
+          "      --http HOST:PORT    serve state queries, /metrics and /v1/status over HTTP (off by\n"
+          "                          default; port 0: any free port; docs/http.md)\n"
           "      --exit-when-caught-up  stop once the job has committed everything its\n"
           "                          inputs hold, and print the time that took (from the\n"
           "                          workers' start) and the record counts on stderr\n"
@@ -92,22 +102,34 @@ int sl_cli_run(int argc, char **argv)
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},  {"listen", required_argument, NULL, 'l'},
         {"threads", required_argument, NULL, 't'}, {"set", required_argument, NULL, 's'},
-        {"idle-timeout", required_argument, NULL, 'I'}, {"help", no_argument, NULL, 'h'},
+        {"idle-timeout", required_argument, NULL, 'I'}, {"http", required_argument, NULL, 'H'},
+        {"status-interval", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {"app-id", required_argument, NULL, 'a'},
         {"exit-when-caught-up", no_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     sl_broker_config_t cfg;
     sl_broker_config_default(&cfg);
-    const char *data = NULL, *listen = NULL;
+    const char *data = NULL, *listen = NULL, *http = NULL, *app_id = NULL;
     int threads = 0, c;
     int64_t idle_ms = 30000;
+    int64_t status_ms = 10000;
     bool until_caught_up = false;
     char *sets[64];
     int nsets = 0;
     optind = 0; /* 0: GNU getopt re-initialises fully (permutes JOB.sl past the options) */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:l:t:s:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:l:t:s:a:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'a': {
+            size_t n = strlen(optarg);
+            if (n == 0 || n > 100 || strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n) {
+                fprintf(stderr, "sluice run: --app-id expects 1..100 characters of [A-Za-z0-9._-], got '%s'\n", optarg);
+                return SL_EXIT_USAGE;
+            }
+            app_id = optarg;
+            break;
+        }
         case 'd': data = optarg; break;
         case 'l': listen = optarg; break;
         case 't': {
@@ -130,6 +152,16 @@ int sl_cli_run(int argc, char **argv)
             idle_ms = v;
             break;
         }
+        case 'S': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < 0 || v > 86400) {
+                fprintf(stderr, "sluice run: --status-interval expects seconds 0..86400, got '%s'\n", optarg);
+                return SL_EXIT_USAGE;
+            }
+            status_ms = v * 1000;
+            break;
+        }
         case 's':
             if (nsets == 64) {
                 fprintf(stderr, "sluice run: too many --set options\n");
@@ -137,6 +169,7 @@ int sl_cli_run(int argc, char **argv)
             }
             sets[nsets++] = optarg;
             break;
+        case 'H': http = optarg; break;
         case 'h': usage(stdout); return SL_EXIT_OK;
         case 'C': until_caught_up = true; break;
         default:
@@ -171,6 +204,11 @@ int sl_cli_run(int argc, char **argv)
         fprintf(stderr, "sluice run: --listen expects HOST:PORT, got '%s'\n", listen);
         return SL_EXIT_USAGE;
     }
+    sl_broker_config_t http_addr; /* only host and port are used */
+    if (http && sl_cli_parse_listen(http, &http_addr) != 0) {
+        fprintf(stderr, "sluice run: --http expects HOST:PORT, got '%s'\n", http);
+        return SL_EXIT_USAGE;
+    }
 
     /* Nothing starts until the whole file checks. */
     char *src = sl_cli_read_job(path);
@@ -179,7 +217,7 @@ int sl_cli_run(int argc, char **argv)
     sl_buf_t diag;
     sl_buf_init(&diag);
     sl_dsl_job_t *job = NULL;
-    int rc = sl_dsl_compile(path, src, &diag, &job, &err);
+    int rc = sl_dsl_compile_app(path, src, app_id, &diag, &job, &err);
     free(src);
     if (rc) {
         if (diag.len)
@@ -231,7 +269,10 @@ int sl_cli_run(int argc, char **argv)
     sl_rt_logs_t *logs = NULL;
     sl_runtime_t *rt = NULL;
     char state_dir[4200];
-    snprintf(state_dir, sizeof state_dir, "%s/jobs", cfg.data_dir);
+    if (app_id && strcmp(app_id, "sluice") != 0)
+        snprintf(state_dir, sizeof state_dir, "%s/jobs/%s", cfg.data_dir, app_id);
+    else
+        snprintf(state_dir, sizeof state_dir, "%s/jobs", cfg.data_dir);
     if (ex == SL_EXIT_OK && sl_rt_logs_broker(b, &logs, &err) == 0) {
         sl_runtime_opts_t o;
         sl_runtime_opts_default(&o);
@@ -243,10 +284,17 @@ int sl_cli_run(int argc, char **argv)
             sl_log(SL_INFO, "run", "%s running (Kafka clients: %s:%d); SIGINT or SIGTERM stops it", path, cfg.host,
                    sl_broker_port(b));
             g_runtime = rt;
-            if ((until_caught_up ? run_until_caught_up(rt, &err) : sl_runtime_run(rt, &err)) != 0) {
+            sl_obs_t *obs = NULL;
+            sl_http_t *hs = NULL;
+            if (http && sl_cli_http_start(&http_addr, b, path, rt, sl_dsl_job_topo(job), &obs, &hs) != 0)
+                ex = SL_EXIT_ERROR;
+            if (ex == SL_EXIT_OK &&
+                (until_caught_up ? run_until_caught_up(rt, &err)
+                                 : sl_cli_run_with_status(rt, sl_dsl_job_topo(job), b, path, status_ms, &err)) != 0) {
                 fprintf(stderr, "sluice run: %s\n", err.msg);
                 ex = SL_EXIT_ERROR;
             }
+            sl_cli_http_stop(obs, hs);
             g_runtime = NULL;
             sl_runtime_close(rt);
         } else {

@@ -17,10 +17,15 @@ static void usage(FILE *f)
           "\n"
           "Commands:\n"
           "  broker    run the Kafka-protocol broker (sluice broker --data DIR)\n"
+          "  consume   print a topic's records (sluice consume TOPIC --from-beginning)\n"
           "  check     check a job file (sluice check job.sl)\n"
           "  explain   print the planned topology of a job file (sluice explain job.sl)\n"
           "  log       work on one partition log folder: append, dump, find-time, info\n"
+          "  produce   send stdin lines as records (sluice produce TOPIC < lines)\n"
           "  run       run a job on the embedded broker (sluice run job.sl)\n"
+          "  query     query a running job's table over HTTP (sluice query TABLE --key K)\n"
+          "  server    broker, HTTP and every job of a folder (sluice server --data DIR)\n"
+          "  topics    list, create, delete, describe topics (sluice topics list)\n"
           "  version   print the version\n"
           "  help      print this help, or a command's help (sluice help log)\n"
           "\n"
@@ -40,6 +45,18 @@ static int version(void)
     return SL_EXIT_OK;
 }
 
+/* Commands whose `sluice help NAME` is their --help. */
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} extra_commands[] = {
+    {"topics", sl_cli_topics},
+    {"produce", sl_cli_produce},
+    {"consume", sl_cli_consume},
+    {"server", sl_cli_server},
+    {"query", sl_cli_query},
+};
+
 static int run_command(int argc, char **argv)
 {
     const char *cmd = argv[0];
@@ -51,6 +68,9 @@ static int run_command(int argc, char **argv)
         return sl_cli_explain(argc, argv);
     if (strcmp(cmd, "run") == 0)
         return sl_cli_run(argc, argv);
+    for (size_t i = 0; i < sizeof extra_commands / sizeof extra_commands[0]; i++)
+        if (strcmp(cmd, extra_commands[i].name) == 0)
+            return extra_commands[i].fn(argc, argv);
     if (strcmp(cmd, "version") == 0) {
         if (argc > 1) {
             fprintf(stderr, "sluice: version takes no arguments\n");
@@ -65,7 +85,7 @@ static int run_command(int argc, char **argv)
         }
         if (argc == 2 && (strcmp(argv[1], "log") == 0 || strcmp(argv[1], "broker") == 0 ||
                           strcmp(argv[1], "explain") == 0 || strcmp(argv[1], "check") == 0 ||
-                          strcmp(argv[1], "run") == 0)) {
+                          strcmp(argv[1], "run") == 0 || strcmp(argv[1], "query") == 0)) {
             static char help_flag[] = "--help";
             char *help_argv[] = {argv[1], help_flag, NULL};
             if (strcmp(argv[1], "log") == 0)
@@ -76,6 +96,12 @@ static int run_command(int argc, char **argv)
                 return sl_cli_run(2, help_argv);
             return sl_cli_explain(2, help_argv);
         }
+        for (size_t i = 0; argc == 2 && i < sizeof extra_commands / sizeof extra_commands[0]; i++)
+            if (strcmp(argv[1], extra_commands[i].name) == 0) {
+                static char help_flag[] = "--help";
+                char *help_argv[] = {argv[1], help_flag, NULL};
+                return extra_commands[i].fn(2, help_argv);
+            }
         if (argc == 2 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "help") == 0)) {
             usage(stdout);
             return SL_EXIT_OK;

@@ -156,6 +156,26 @@ expect_exit 2 "run bad --threads" -- "$SLUICE" run "$EX/wordcount.sl" --threads 
 expect_exit 2 "run bad flag" -- "$SLUICE" run "$EX/wordcount.sl" --frobnicate
 expect_exit 2 "run a bad job" -- "$SLUICE" run "$TMP/bad.sl" --data "$TMP/rd"
 
+# topics / produce / consume / server: help and usage errors (no broker needed;
+# tests/integration/test_ops_cli.py runs them against one).
+for cmd in topics produce consume server; do
+  expect_exit 0 "$cmd --help" -- "$SLUICE" $cmd --help; expect_in "$TMP/out" "Usage: sluice $cmd" "$cmd --help"
+  expect_exit 0 "help $cmd" -- "$SLUICE" help $cmd; expect_in "$TMP/out" "Usage: sluice $cmd" "help $cmd"
+  expect_exit 2 "$cmd bad flag" -- "$SLUICE" $cmd --frobnicate; expect_in "$TMP/err" "frobnicate" "$cmd names the bad flag"
+done
+expect_exit 2 "topics unknown subcommand" -- "$SLUICE" topics shred
+expect_exit 2 "topics create without a name" -- "$SLUICE" topics create
+expect_exit 2 "topics create 0 partitions" -- "$SLUICE" topics create t --partitions 0
+expect_exit 2 "topics create bad --config" -- "$SLUICE" topics create t --config nokey
+expect_exit 2 "topics describe --partitions" -- "$SLUICE" topics describe t --partitions 2
+expect_exit 2 "produce without a topic" -- "$SLUICE" produce
+expect_exit 2 "consume without a topic" -- "$SLUICE" consume
+expect_exit 2 "consume bad --max" -- "$SLUICE" consume t --max -3
+expect_exit 2 "server with an argument" -- "$SLUICE" server extra
+expect_exit 2 "server bad --http" -- "$SLUICE" server --http nowhere
+expect_exit 2 "run bad --status-interval" -- "$SLUICE" run "$EX/wordcount.sl" --status-interval soon
+expect_exit 1 "server without its jobs folder" -- "$SLUICE" server --data "$TMP/sd" --jobs "$TMP/no-such-folder"
+
 if [ "$failures" -ne 0 ]; then
   echo "cli_usage: $failures check(s) failed" >&2
   exit 1

@@ -14,6 +14,7 @@
 #include "dsl/dsl.h"
 
 #define SRC "stream a from topic \"a\" format json;\n"
+#define TSRC SRC "table u from topic \"u\" format json;\n"
 
 typedef struct bad {
     const char *src;
@@ -47,7 +48,8 @@ static const bad_t cases[] = {
      "'stream')"},
     {SRC "stream t = a | map { b: x } | filter c > 1;\n", 2, 38, "unknown field 'c' (the records here have: b)"},
     {SRC "table t = a | group by x | aggregate { n: count(), m: y };\n", 2, 55,
-     "'m' must be an aggregate function (count, sum, min, max, avg, count_distinct, first, last)"},
+     "'m' must be an aggregate function (count, sum, min, max, avg, count_distinct, first, last, top, bottom, argmax, "
+     "argmin)"},
     {SRC "table u from topic \"u\";\nstream t = a | join u on a.x = u.key;\n", 3, 26,
      "a join compares keys: the left side must be the key of 'a' (a.key)"},
     {SRC "stream t = a | join a on a.key = a.key;\n", 2, 16, "a join of two streams needs 'within D'"},
@@ -55,11 +57,39 @@ static const bad_t cases[] = {
      "expected a time unit (ms, seconds, minutes, hours, days), found 'fortnight'"},
     {SRC "stream b = a | fliter x;\n", 2, 16,
      "unknown pipeline step 'fliter' (expected filter, map, flat_map, select_key, branch, merge, group by, window, "
-     "count, sum, min, max, avg, aggregate, emit, join, ttl)"},
+     "count, sum, min, max, avg, aggregate, top, emit, join, ttl)"},
     {SRC "output nope to topic \"x\";\n", 2, 8, "unknown stream or table 'nope'"},
     {"stream a from topic \"a\" format yaml;\n", 1, 32, "unknown format 'yaml' (expected json, string, bytes or msgpack)"},
     {SRC "stream b = a | filter 1 < 2 < 3;\n", 2, 29, "comparisons do not chain; use 'and'"},
-    {SRC "stream b = a | ttl 1 hour;\n", 2, 16, "ttl is not supported by the engine yet"},
+    {SRC "stream b = a | ttl 1 hour;\n", 2, 16,
+     "ttl follows an aggregation (a table source takes it as an option: table t from topic \"t\" ttl 1 day)"},
+    {SRC "table b = a | group by x | window tumbling 1 minute | count | ttl 1 hour;\n", 2, 63,
+     "a windowed aggregation takes no ttl: its windows expire after size + grace"},
+    {"stream a from topic \"a\" format json ttl 1 day;\n", 1, 37,
+     "ttl applies to a table source, not a stream (a stream keeps no state)"},
+    /* grouped tables, top N, join bounds */
+    {TSRC "table t = u | group by x | window tumbling 1 minute | count;\n", 3, 28,
+     "a grouped table cannot be windowed (its rows are not events); window the stream, or group by window_start of a "
+     "windowed table"},
+    {TSRC "table t = u | group by x | max y;\n", 3, 28,
+     "'| max' cannot take back a changed row of a grouped table; use aggregate { max: max(x) }, which keeps the values"},
+    {TSRC "table t = u | group by x | aggregate { n: count(), f: first(y) };\n", 3, 55,
+     "first() has no meaning over a grouped table (a changed row is taken back and added again); use min, max, top "
+     "or argmax"},
+    {SRC "table t = a | group by x | aggregate { best: top(0, y) };\n", 2, 50,
+     "top(n, by, value): n must be an integer from 1 to 10000"},
+    {SRC "table t = a | group by x | top 3 y;\n", 2, 34, "expected 'by', found 'y'"},
+    {SRC "table t = a | group by x | top many by y;\n", 2, 32,
+     "expected how many rows to keep (1 to 10000) after 'top', found 'many'"},
+    {SRC "table t = a | group by x | aggregate { b: argmax() };\n", 2, 43, "function 'argmax' takes 1 to 2 arguments, got 0"},
+    {SRC "stream t = a | join a on a.key = a.key grace 1 minute;\n", 2, 40,
+     "'grace' belongs to a time bound: within D grace G"},
+    {SRC "table w = a | group by x | window tumbling 1 minute | count;\nstream s = a | join w on key = w.key;\n", 3, 21,
+     "'w' cannot be joined: a join reads a table source or the table of an aggregation without a window"},
+    {TSRC "table t = u | join a on key = a.key within 1 minute;\n", 3, 15,
+     "a table joins tables only; join the stream 'a' from its own pipeline"},
+    {TSRC "table c = a | group by x | count;\ntable t = u | filter y | join c on key = c.key;\n", 4, 26,
+     "a table-table join is the first step of a pipeline from a table source or an aggregation without a window"},
     {"# nothing but a comment\n", 1, 1, "the job has no statements (expected stream, table or output)"},
 };
 

@@ -168,6 +168,49 @@ static void test_every_step_form_parses(void **state)
     sl_dsl_job_free(job);
 }
 
+/* The forms added for tables: a ttl on a table source and after an
+ * aggregation, join bounds with a grace, table-table joins, '| top N by'
+ * (sugar for aggregate { top: top(N, by, value) }; 'asc' and 'bottom' flip
+ * it), object shorthand, and what the checker marks as a table's changelog. */
+static void test_table_forms_parse(void **state)
+{
+    sl_dsl_job_t *job = parse(
+        "table u from topic \"u\" format json ttl 2 days;\n"
+        "stream c from topic \"c\";\n"
+        "table g = u | filter age > 1 | group by region | aggregate { n: count(), o: argmax(age, {name}) } | ttl 1 hour;\n"
+        "table t = g | group by window_start | top 3 by n desc;\n"
+        "table b = g | group by n | bottom 2 by n;\n"
+        "table a = g | group by n | top 1 by n asc;\n"
+        "stream j = c | select_key user | join c on key = c.key within 5 minutes grace 1 minute;\n"
+        "table tt = u | outer join g on u.key = g.key;\n");
+    assert_int_equal(job->stmts[0].ttl_ms, 2 * 86400000LL);
+    sl_step_t *st = job->stmts[2].steps;
+    assert_true(st[0].on_table);  /* filter over a table: a deleted row passes on */
+    assert_true(st[1].on_table);  /* group by over a table: a grouped table */
+    assert_int_equal(st[3].kind, SL_ST_TTL);
+    assert_int_equal(st[3].ttl_ms, 3600000);
+    const sl_expr_t *o = st[2].items[1];
+    assert_string_equal(o->name, "argmax");
+    assert_int_equal(o->args[1]->kind, SL_EX_OBJECT);
+    assert_string_equal(o->args[1]->names[0], "name");
+    assert_int_equal(o->args[1]->args[0]->kind, SL_EX_NAME);
+    sl_step_t *top = &job->stmts[3].steps[1];
+    assert_int_equal(top->kind, SL_ST_AGGREGATE);
+    assert_string_equal(top->names[0], "top");
+    assert_string_equal(top->items[0]->name, "top");
+    assert_int_equal(top->items[0]->args[0]->lit.u.i, 3);
+    assert_string_equal(top->items[0]->args[1]->name, "n");
+    assert_string_equal(top->items[0]->args[2]->name, "value");
+    assert_string_equal(job->stmts[4].steps[1].items[0]->name, "bottom");
+    assert_string_equal(job->stmts[5].steps[1].items[0]->name, "bottom");
+    sl_step_t *j = &job->stmts[6].steps[1];
+    assert_int_equal(j->within_ms, 300000);
+    assert_int_equal(j->grace_ms, 60000);
+    assert_int_equal(job->stmts[7].steps[0].join_type, 3);
+    assert_true(job->stmts[7].yields_table);
+    sl_dsl_job_free(job);
+}
+
 static void test_expression_precedence(void **state)
 {
     sl_dsl_job_t *job = parse("stream a from topic \"a\";\n"
@@ -196,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_page_views_job_parses_as_written),
         cmocka_unit_test(test_every_step_form_parses),
         cmocka_unit_test(test_expression_precedence),
+        cmocka_unit_test(test_table_forms_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

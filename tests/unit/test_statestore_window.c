@@ -169,6 +169,25 @@ static void test_store_metadata_is_listed(void **state)
     assert_string_equal(seen, "counts-0:1:bytes:bytes:0:0:-1;views-0:2:string:msgpack int:86400000:60000:12345;");
 }
 
+static void test_entries_counts_committed_windows_as_of_a_snapshot(void **state)
+{
+    st_fixture_t *f = *state;
+    sl_store_t *s = st_store(f, "w", SL_STORE_WINDOW, 0, 0);
+    fill(f, s); /* commits 3 windows, then caches 5 more updates (one a delete) */
+    sl_snap_t *snap;
+    assert_int_equal(sl_snap_begin(f->env, &snap, NULL), 0);
+    uint64_t n = 0;
+    assert_int_equal(sl_store_entries(s, snap, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(sl_store_entries(s, NULL, &n), SL_S_EINVAL); /* committed state only */
+    sl_snap_end(snap);
+    st_checkpoint(f);
+    assert_int_equal(sl_snap_begin(f->env, &snap, NULL), 0);
+    assert_int_equal(sl_store_entries(s, snap, &n), 0);
+    assert_int_equal(n, 5); /* a0', a100, a200, ab50, b100 */
+    sl_snap_end(snap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +197,7 @@ int main(void)
                                         st_teardown),
         cmocka_unit_test_setup_teardown(test_expired_cached_updates_are_not_written, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_store_metadata_is_listed, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_entries_counts_committed_windows_as_of_a_snapshot, st_setup, st_teardown),
     };
     return cmocka_run_group_tests_name("statestore_window", tests, NULL, NULL);
 }
