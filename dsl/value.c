@@ -142,7 +142,7 @@ int sl_value_cmp(const sl_value_t *a, const sl_value_t *b)
 
 bool sl_value_eq(const sl_value_t *a, const sl_value_t *b) { return sl_value_cmp(a, b) == 0; }
 
-/* ---- JSON (jansson) -------------------------------------------------------------------------- */
+/* ---- JSON (value_json.c; jansson for what its fast path leaves) -------------------------------------------------------------------------- */
 
 static int from_jansson(sl_arena_t *a, json_t *j, sl_value_t *out, int depth)
 {
@@ -199,7 +199,12 @@ static int from_jansson(sl_arena_t *a, json_t *j, sl_value_t *out, int depth)
 
 int sl_value_from_json(sl_arena_t *a, const void *p, size_t n, sl_value_t *out, sl_err_t *err)
 {
-    json_error_t je;
+    int fast = sl_json_decode_fast(a, p, n, out);
+    if (fast == 0)
+        return 0;
+    if (fast < 0)
+        return sl_err_set(err, -1, "JSON value too large or too deep");
+    json_error_t je; /* outside the fast subset: jansson decides (and words the error) */
     json_t *j = json_loadb(p, n, JSON_DECODE_ANY, &je);
     if (!j)
         return sl_err_set(err, -1, "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
@@ -208,52 +213,9 @@ int sl_value_from_json(sl_arena_t *a, const void *p, size_t n, sl_value_t *out, 
     return rc ? sl_err_set(err, -1, "JSON value too large or too deep") : 0;
 }
 
-static json_t *to_jansson(const sl_value_t *v)
-{
-    switch (v->type) {
-    case SL_V_NULL: return json_null();
-    case SL_V_BOOL: return json_boolean(v->u.b);
-    case SL_V_INT: return json_integer((json_int_t)v->u.i);
-    case SL_V_FLOAT: return isfinite(v->u.f) ? json_real(v->u.f) : json_null();
-    case SL_V_STR: return json_stringn_nocheck(v->u.s.p, v->u.s.len);
-    case SL_V_ARR: {
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < v->u.arr.n; i++)
-            if (json_array_append_new(arr, to_jansson(&v->u.arr.items[i]))) {
-                json_decref(arr);
-                return NULL;
-            }
-        return arr;
-    }
-    case SL_V_OBJ: {
-        json_t *obj = json_object();
-        for (size_t i = 0; obj && i < v->u.obj.n; i++) {
-            const sl_member_t *m = &v->u.obj.m[i];
-            if (json_object_setn_new_nocheck(obj, m->key, m->key_len, to_jansson(&m->val))) {
-                json_decref(obj);
-                return NULL;
-            }
-        }
-        return obj;
-    }
-    }
-    return NULL;
-}
-
 int sl_value_to_json(const sl_value_t *v, sl_buf_t *out, sl_err_t *err)
 {
-    json_t *j = to_jansson(v);
-    if (!j)
-        return sl_err_set(err, -1, "out of memory encoding JSON");
-    size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER;
-    size_t n = json_dumpb(j, NULL, 0, flags);
-    int rc = 0;
-    if (n == 0 || sl_buf_reserve(out, n))
-        rc = sl_err_set(err, -1, "cannot encode value as JSON");
-    else
-        out->len += json_dumpb(j, (char *)out->data + out->len, n, flags);
-    json_decref(j);
-    return rc;
+    return sl_json_encode(v, out) ? sl_err_set(err, -1, "cannot encode value as JSON") : 0;
 }
 
 /* ---- msgpack (msgpack-c) --------------------------------------------------------------------- */

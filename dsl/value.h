@@ -78,6 +78,12 @@ bool sl_value_eq(const sl_value_t *a, const sl_value_t *b);
  * appending to out.  Floats that hold integers print with ".0" (jansson). */
 int sl_value_from_json(sl_arena_t *a, const void *p, size_t n, sl_value_t *out, sl_err_t *err);
 int sl_value_to_json(const sl_value_t *v, sl_buf_t *out, sl_err_t *err);
+/* The JSON codec under those two (value_json.c): decode returns 0, 1 when the
+ * text is outside its fast subset (decode it with jansson then: errors and
+ * edge cases are jansson's), -1 when out of memory; encode returns -1 on
+ * invalid UTF-8 or out of memory (out unchanged). */
+int sl_json_decode_fast(sl_arena_t *a, const void *p, size_t n, sl_value_t *out);
+int sl_json_encode(const sl_value_t *v, sl_buf_t *out);
 /* msgpack: one whole object in p[0..n); encode appending to out. */
 int sl_value_from_msgpack(sl_arena_t *a, const void *p, size_t n, sl_value_t *out, sl_err_t *err);
 int sl_value_to_msgpack(const sl_value_t *v, sl_buf_t *out);
