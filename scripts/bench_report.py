@@ -202,8 +202,8 @@ def main(argv):
             thr.setdefault(r["query"], {})[r["threads"]] = r
         lat = {r["query"]: r for r in nx.get("latency", [])}
         w("| query | 1 thread: events/s | 2 threads: events/s | per core, 1 thread | per core, 2 threads | "
-          "Flink per core | ours / Flink (1 thread) | p50 latency | p99 latency | at events/s |")
-        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "Flink per core | ours / Flink (1 thread) | p50 latency | p99 latency | at events/s | latency samples |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for q in sorted(set(thr) | set(lat), key=lambda q: int(q[1:])):
             t1, t2, l = thr.get(q, {}).get(1, {}), thr.get(q, {}).get(2, {}), lat.get(q, {})
             flink = (t1 or t2).get("flink_per_core")
@@ -215,12 +215,12 @@ def main(argv):
             target = max(flink or 0, 1_000_000 if q == "q0" else 0)
             if t1.get("per_core") and target:
                 ratio += " (target %s: %s)" % (fmt(target), "met" if t1["per_core"] >= target else "missed")
-            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 q, ev(t1), ev(t2), fmt(t1.get("per_core")), fmt(t2.get("per_core")),
                 fmt(flink) if flink else "unknown", ratio,
                 ("%.1f ms" % l["p50_ms"]) if "p50_ms" in l else ("error" if "error" in l else "-"),
                 ("%.1f ms" % l["p99_ms"]) if "p99_ms" in l else ("error" if "error" in l else "-"),
-                fmt(l.get("rate"))))
+                fmt(l.get("rate")), l.get("records", "-")))
         w("")
         errs = [r for r in nx.get("throughput", []) + nx.get("latency", []) if "error" in r]
         for r in errs:
