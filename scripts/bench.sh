@@ -59,3 +59,5 @@ echo
 nx_events=${SL_NEXMARK_EVENTS:-1000000}
 /usr/bin/python3 "$(dirname "$0")/../bench/nexmark/run.py" bench --build "$build" --events "$nx_events" \
   --dir "$tmp" --results "$results/nexmark.json" || echo "nexmark: some runs failed (see above)"
+echo
+echo "make bench: ${SECONDS} s in all"

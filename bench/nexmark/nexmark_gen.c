@@ -232,7 +232,7 @@ static int write_data(const opts_t *o, int64_t counts[3])
         fprintf(stderr, "nexmark_gen: opening %s: %s\n", o->data, err.msg[0] ? err.msg : strerror(errno));
         return -1;
     }
-    int nparts[3];
+    int nparts[3] = {0, 0, 0};
     static outpart_t parts[3][MAX_PARTITIONS];
     int rc = 0;
     for (int k = 0; k < 3 && rc == 0; k++) {
@@ -241,11 +241,13 @@ static int write_data(const opts_t *o, int64_t counts[3])
         if (rc == 0 && (n < 1 || n > MAX_PARTITIONS))
             rc = sl_err_set(&err, SL_E_INVAL, "topic %s has %d partitions (1..%d supported)", nx_topic(k), (int)n,
                             MAX_PARTITIONS);
-        nparts[k] = n;
-        for (int p = 0; rc == 0 && p < n; p++) {
+        for (int p = 0; rc == 0 && p < n; p++) { /* nparts[k]: how many are set up, for the cleanup */
             rc = logs->open(logs->ctx, nx_topic(k), p, &parts[k][p].part, &err);
-            sl_batch_builder_init(&parts[k][p].b);
-            sl_batch_builder_begin(&parts[k][p].b, SL_COMPRESSION_NONE, 0);
+            if (rc == 0) {
+                sl_batch_builder_init(&parts[k][p].b);
+                sl_batch_builder_begin(&parts[k][p].b, SL_COMPRESSION_NONE, 0);
+                nparts[k] = p + 1;
+            }
         }
     }
     nx_gen_t *g = malloc(sizeof *g);
@@ -279,7 +281,7 @@ static int write_data(const opts_t *o, int64_t counts[3])
             rc = flush_part(logs, op, &tmp, &err);
     }
     for (int k = 0; k < 3; k++)
-        for (int p = 0; p < nparts[k] && parts[k][p].part; p++) {
+        for (int p = 0; p < nparts[k]; p++) {
             if (rc == 0)
                 rc = flush_part(logs, &parts[k][p], &tmp, &err);
             if (rc == 0)

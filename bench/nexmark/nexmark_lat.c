@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,13 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile: the smallest sample with at least q of them <= it. */
+static size_t rank(size_t n, double q)
+{
+    size_t r = (size_t)ceil(q * (double)n);
+    return r == 0 ? 0 : r - 1;
 }
 
 static int parse_pos(const char *s, double *out)
@@ -193,8 +201,8 @@ int main(int argc, char **argv)
         return 1;
     }
     qsort(lat, n, sizeof *lat, cmp_double);
-    printf("latency topic=%s records=%zu p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n", topic, n, lat[n / 2],
-           lat[(size_t)((double)(n - 1) * 0.99)], lat[n - 1]);
+    printf("latency topic=%s records=%zu p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n", topic, n, lat[rank(n, 0.50)],
+           lat[rank(n, 0.99)], lat[n - 1]);
     free(lat);
     return 0;
 }

@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,7 +42,8 @@ FLINK_PER_CORE = {"q0": 155020, "q1": 157940, "q2": 175210, "q3": 152120, "q4": 
                   "q5": 22140, "q7": 12330, "q8": 146140}
 
 CAUGHT_UP = re.compile(r"caught up after ([0-9.]+) s: (\d+) records in, (\d+) out, (\d+) tasks, (\d+) threads")
-DUMP_REC = re.compile(r'^\| offset: (\d+) timestamp: (-?\d+) key: (null|"(?:[^"\\]|\\.)*") value: (null|".*")$')
+DUMP_REC = re.compile(r'^\| offset: (\d+) timestamp: (-?\d+) key: (null|"(?:[^"\\]|\\.)*") '
+                      r'value: (null|"(?:[^"\\]|\\.)*")(?: headers: \[.*\])?$')
 
 
 def log(msg):
@@ -49,10 +51,13 @@ def log(msg):
     sys.stderr.flush()
 
 
+JOBS = HERE  # --jobs
+
+
 def queries(only=None):
     """The qN.sl jobs present, in query order."""
     found = []
-    for path in glob.glob(os.path.join(HERE, "q*.sl")):
+    for path in glob.glob(os.path.join(JOBS, "q*.sl")):
         m = re.match(r"q(\d+)\.sl$", os.path.basename(path))
         if m:
             found.append((int(m.group(1)), "q" + m.group(1), path))
@@ -81,11 +86,33 @@ def generate(a, data, events, partitions):
 def run_until_caught_up(a, job, data, threads, timeout):
     """`sluice run --exit-when-caught-up`; returns (seconds, records_in, records_out)."""
     cmd = [a.sluice, "--log-level", "warn", "run", job, "--data", data, "--listen", "127.0.0.1:0",
-           "--threads", str(threads), "--exit-when-caught-up", "--set", "log.retention.ms=-1"]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
-    m = CAUGHT_UP.search(p.stderr)
-    if p.returncode != 0 or not m:
-        raise RuntimeError("%s failed (exit %d):\n%s" % (" ".join(cmd), p.returncode, p.stderr[-2000:]))
+           "--threads", str(threads), "--exit-when-caught-up", "--set", "log.retention.ms=-1",
+           # event times are from 2023: stream time must not jump to the wall clock
+           # when a task waits for a slower one (results must not depend on timing)
+           "--idle-timeout", "0"]
+    # A job that fails never catches up: on its first ERROR line, SIGTERM makes
+    # sluice run stop and exit with that error.
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = []
+
+    def watch():
+        for line in p.stderr:
+            lines.append(line)
+            if " ERROR " in line and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    try:
+        rc = p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        rc = "killed after %d s" % timeout
+    t.join(10)
+    err = "".join(lines)
+    m = CAUGHT_UP.search(err)
+    if rc != 0 or not m:
+        raise RuntimeError("%s failed (exit %s):\n%s" % (" ".join(cmd), rc, err[-2000:]))
     return float(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
@@ -105,9 +132,12 @@ def read_topic(a, data, topic):
         p = subprocess.run([a.sluice, "log", "dump", "--dir", d, "--records"], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, check=True)
         for line in p.stdout.splitlines():
+            if not line.startswith("| offset:"):
+                continue
             m = DUMP_REC.match(line)
-            if m:
-                out.append((int(part), int(m.group(1)), int(m.group(2)), decode_dump_string(m.group(3)),
+            if not m:
+                raise RuntimeError("cannot parse a record of %s: %s" % (d, line[:300]))
+            out.append((int(part), int(m.group(1)), int(m.group(2)), decode_dump_string(m.group(3)),
                             decode_dump_string(m.group(4))))
     return out
 
@@ -120,9 +150,6 @@ def fresh_dir(a, name):
 
 def cmd_check(a):
     qs = queries(a.queries)
-    if not qs:
-        log("no bench/nexmark/qN.sl jobs found")
-        return 1
     events_txt = subprocess.run(gen_args(a, a.events, extra=["--jsonl"]), stdout=subprocess.PIPE, text=True,
                                 check=True).stdout
     events = reference.read_events(events_txt.splitlines())
@@ -241,9 +268,11 @@ def latency_one(a, name, job, rate):
     try:
         wait_port(port, run)
         # 10 s windows give a result per window: run long enough for a few
-        seconds = max(a.seconds, 35) if reference.MODES.get(name) == "windowed" and a.seconds >= 10 else a.seconds
+        windowed = reference.MODES.get(name) == "windowed"
+        seconds = max(a.seconds, 30) if windowed and a.seconds >= 10 else a.seconds
         events = int(rate * seconds)
-        lat = subprocess.Popen([a.lat, "--brokers", brokers, "--topic", "nexmark-" + name, "--idle", "12",
+        lat = subprocess.Popen([a.lat, "--brokers", brokers, "--topic", "nexmark-" + name,
+                                "--idle", "12" if windowed else "2",
                                 "--warmup-ms", "1000", "--timeout", str(seconds + 60)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         g = [a.gen, "--brokers", brokers, "--rate", str(rate), "--events", str(events), "--seed", str(a.seed),
@@ -252,7 +281,7 @@ def latency_one(a, name, job, rate):
         # every result is out one commit interval after the last event: stop the
         # consumer if its --idle has not already (e.g. when there are no results)
         try:
-            out, err = lat.communicate(timeout=8)
+            out, err = lat.communicate(timeout=5)
         except subprocess.TimeoutExpired:
             lat.send_signal(signal.SIGTERM)
             out, err = lat.communicate(timeout=30)
@@ -354,6 +383,7 @@ def main(argv):
     p.add_argument("--gen", help="nexmark_gen (default BUILD/bench/nexmark_gen)")
     p.add_argument("--lat", help="nexmark_lat (default BUILD/bench/nexmark_lat)")
     p.add_argument("--queries", help="comma-separated, e.g. q0,q1 (default: every qN.sl present)")
+    p.add_argument("--jobs", default=HERE, help="folder of the qN.sl jobs (default: bench/nexmark)")
     p.add_argument("--events", type=int, help="events per run (check: 10000; otherwise 10000000)")
     p.add_argument("--event-rate", type=float,
                    help="events per second of event time (check: 50, so that windows close; else 10000)")
@@ -362,7 +392,7 @@ def main(argv):
     p.add_argument("--thread-list", default="1,2", help="bench: thread counts to run")
     p.add_argument("--rate", type=int, default=10000, help="latency: events/s (bench: at most half the max)")
     p.add_argument("--seconds", type=int, default=10,
-                   help="latency: seconds per query (35 for windowed queries when >= 10; bench: 0 skips)")
+                   help="latency: seconds per query (30 for windowed queries when >= 10; bench: 0 skips)")
     p.add_argument("--timeout", type=int, default=120, help="check: seconds per query")
     p.add_argument("--dir", default=os.environ.get("SL_BENCH_DIR", "/tmp"), help="parent of the data folders")
     p.add_argument("--results", help="write the results as JSON to this file")
@@ -376,6 +406,10 @@ def main(argv):
     a.sluice = a.sluice or os.path.join(a.build, "sluice")
     a.gen = a.gen or os.path.join(a.build, "bench", "nexmark_gen")
     a.lat = a.lat or os.path.join(a.build, "bench", "nexmark_lat")
+    global JOBS
+    JOBS = a.jobs
+    if not queries(a.queries):
+        p.error("no qN.sl job in %s%s" % (a.jobs, " among " + a.queries if a.queries else ""))
     if a.events is None:
         a.events = 10000 if a.mode == "check" else 10_000_000
     if a.event_rate is None and a.mode == "check":

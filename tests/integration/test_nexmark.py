@@ -4,7 +4,8 @@ by bench/nexmark/run.py, librdkafka inside nexmark_gen and nexmark_lat).
 
   - nexmark_gen: same seed, same bytes; 1:3:46 proportions; usage errors exit 2
   - run.py check: every bench/nexmark/qN.sl present, on 10,000 events, matches
-    reference.py (and the comparison rejects a tampered output)
+    reference.py; the comparison rejects a tampered output, and the check a
+    wrong q2 job
   - run.py throughput / latency of q0 on tiny sizes: their results parse, and
     scripts/bench_report.py turns them into a report with a Nexmark table
 
@@ -72,6 +73,20 @@ def main():
             fail("run.py check")
         if "check q0: ok" not in p.stdout or "check q2: ok" not in p.stdout:
             fail("q0 and q2 were not checked")
+
+        # ---- a wrong job fails the check (q2 selecting % 124)
+        wrong = os.path.join(tmp, "wrong")
+        os.mkdir(wrong)
+        with open(os.path.join(ROOT, "bench", "nexmark", "q2.sl")) as f:
+            src = f.read()
+        if "% 123" not in src:
+            fail("q2.sl does not select auction % 123")
+        with open(os.path.join(wrong, "q2.sl"), "w") as f:
+            f.write(src.replace("% 123", "% 124"))
+        p = subprocess.run([sys.executable, RUN, "check", "--jobs", wrong, "--dir", tmp] + bins,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        if p.returncode != 1 or "check q2: MISMATCH" not in p.stdout:
+            fail("a wrong q2 passed the check: %s" % p.stdout)
 
         # ---- a tiny throughput and latency run, and the report
         res = os.path.join(tmp, "results")
