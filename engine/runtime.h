@@ -109,6 +109,8 @@ typedef struct rt_task {
     size_t n_down;
     rt_applied_t *applied; /* per upstream producer handing records to this task */
     rt_cursor_t *cursors;  /* one per input when there are several (allocated at first poll) */
+    struct rt_task ***writers; /* per input: NULL-terminated tasks of this runtime writing its topic
+                                * (internal topics; NULL otherwise), set by rt_link_hand_offs */
     size_t n_applied;
     uint64_t handed_in;    /* records handed to this task since its last poll bookkeeping */
     uint64_t adds;     /* records added to output batches (dead letters too) */

@@ -284,12 +284,31 @@ static int cursor_next(rt_task_t *t, size_t i)
     }
 }
 
+/* Could input i still get records with older timestamps than what the
+ * others hold?  Yes while its log has more, or while a task of this runtime
+ * writing it (an internal topic) has not committed all of its own input: its
+ * output is still to come.  Reads the writers' committed offsets (atomics). */
+static bool may_have_more(rt_task_t *t, size_t i)
+{
+    sl_rt_logs_t *logs = t->rt->logs;
+    if (t->srcs[i].offset < logs->readable_end(t->srcs[i].part))
+        return true;
+    for (rt_task_t **u = t->writers ? t->writers[i] : NULL; u && *u; u++)
+        for (size_t k = 0; k < (*u)->n_srcs; k++)
+            if (atomic_load(&(*u)->srcs[k].committed) < logs->readable_end((*u)->srcs[k].part))
+                return true;
+    return false;
+}
+
 /* A task with several inputs (a join, a merge): read a chunk of each, then
  * process their records in timestamp order (record timestamps, ties by input
  * order), like Kafka Streams' task, until an input's chunk runs out while its
  * log holds more (the next poll refills it; what the others had left is read
  * again then).  An input with nothing more in its log does not hold the
- * others back (Kafka's max.task.idle.ms = 0). */
+ * others back (Kafka's max.task.idle.ms = 0), unless it is an internal topic
+ * whose writers in this runtime are still behind (may_have_more): then the
+ * task waits for them, so a join after a re-key does not run its other side
+ * ahead in event time. */
 static int poll_merged(rt_worker_t *w, rt_task_t *t, int *n, sl_err_t *err)
 {
     sl_runtime_t *rt = t->rt;
@@ -317,6 +336,9 @@ static int poll_merged(rt_worker_t *w, rt_task_t *t, int *n, sl_err_t *err)
         if (cursor_next(t, i) != 0)
             return task_error(t, err);
     }
+    for (size_t i = 0; i < t->n_srcs; i++)
+        if (!t->cursors[i].have && t->writers && t->writers[i] && may_have_more(t, i))
+            return 0; /* an internal input is still being written: wait for it */
     for (;;) {
         size_t best = t->n_srcs;
         for (size_t i = 0; i < t->n_srcs; i++)
@@ -327,7 +349,7 @@ static int poll_merged(rt_worker_t *w, rt_task_t *t, int *n, sl_err_t *err)
         if (process_record(w, t, &t->srcs[best], &t->cursors[best].r) != 0 || cursor_next(t, best) != 0)
             return task_error(t, err);
         (*n)++;
-        if (!t->cursors[best].have && t->srcs[best].offset < rt->logs->readable_end(t->srcs[best].part))
+        if (!t->cursors[best].have && may_have_more(t, best))
             break;
         if ((*n & 1023) == 0 && (sl_env_checkpoint_wanted(t->env) || t->outbox.len > OUTBOX_MAX) &&
             rt_task_commit(t, err) != 0)
@@ -731,6 +753,9 @@ void rt_task_close(rt_task_t *t)
         sl_batch_iter_free(&t->cursors[i].it);
     }
     free(t->cursors);
+    for (size_t i = 0; t->writers && i < t->n_srcs; i++)
+        free(t->writers[i]);
+    free(t->writers);
     sl_buf_free(&t->outbox);
     sl_buf_free(&t->meta);
     memset(t, 0, sizeof *t);
@@ -898,9 +923,39 @@ static int link_one(sl_runtime_t *rt, rt_task_t *u, rt_out_t *o, sl_err_t *err)
     return 0;
 }
 
+/* For each input of a task with several: the tasks writing it when it is
+ * internal (see may_have_more). */
+static int link_writers(sl_runtime_t *rt, sl_err_t *err)
+{
+    for (size_t i = 0; i < rt->n_tasks; i++) {
+        rt_task_t *d = &rt->tasks[i];
+        if (d->n_srcs < 2)
+            continue;
+        if (!(d->writers = calloc(d->n_srcs, sizeof *d->writers)))
+            return sl_err_set(err, SL_E_NOMEM, "out of memory");
+        for (size_t s = 0; s < d->n_srcs; s++) {
+            if (!sl_topo_topic_is_internal(rt->topo, d->srcs[s].topic))
+                continue;
+            size_t n = 0;
+            if (!(d->writers[s] = calloc(rt->n_tasks + 1, sizeof *d->writers[s])))
+                return sl_err_set(err, SL_E_NOMEM, "out of memory");
+            for (size_t k = 0; k < rt->n_tasks; k++)
+                for (size_t m = 0; m < rt->tasks[k].n_sinks; m++)
+                    if (m != rt->tasks[k].dlq_sink && !strcmp(rt->tasks[k].sinks[m].name, d->srcs[s].topic)) {
+                        d->writers[s][n++] = &rt->tasks[k];
+                        break;
+                    }
+        }
+    }
+    return 0;
+}
+
 int rt_link_hand_offs(sl_runtime_t *rt, sl_err_t *err)
 {
     size_t linked = 0;
+    int wrc = link_writers(rt, err);
+    if (wrc)
+        return wrc;
     for (size_t i = 0; i < rt->n_tasks; i++) {
         rt_task_t *u = &rt->tasks[i];
         if (!sub_replays_identically(rt->topo, u->sub))
