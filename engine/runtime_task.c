@@ -364,6 +364,10 @@ int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
     int n = 0;
     if (t->fatal)
         return task_error(t, err);
+    int64_t offsets_before = 0; /* inputs can move with nothing processed: control batches, compacted
+                                 * gaps, records skipped as applied already; the move must be committed */
+    for (size_t i = 0; i < t->n_srcs; i++)
+        offsets_before += t->srcs[i].offset;
     if (t->n_srcs > 1 && poll_merged(w, t, &n, err) != 0)
         return t->fatal;
     for (size_t i = 0; t->n_srcs == 1 && i < t->n_srcs; i++) {
@@ -394,6 +398,11 @@ int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
                 return task_error(t, err);
         }
     }
+    int64_t offsets_after = 0;
+    for (size_t i = 0; i < t->n_srcs; i++)
+        offsets_after += t->srcs[i].offset;
+    if (offsets_after != offsets_before)
+        t->dirty = true;
     if (n > 0) {
         t->dirty = true;
         t->last_input_wall = sl_now_ms();

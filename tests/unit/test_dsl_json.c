@@ -126,7 +126,8 @@ static uint64_t next(void)
 static void gen(sl_buf_t *b, int depth)
 {
     static const char *ws[] = {"", " ", "\n", "\t ", "\r\n"};
-    sl_buf_append(b, ws[next() % 5], strlen(ws[next() % 5]));
+    const char *w = ws[next() % 5];
+    sl_buf_append(b, w, strlen(w));
     int kind = (int)(next() % (depth > 4 ? 6 : 8));
     char t[64];
     int n;
