@@ -160,7 +160,8 @@ bool sl_value_truthy(const sl_value_t *v);
 int sl_time_parse_iso(const char *s, size_t n, int64_t *ms);
 /* Key bytes for a value: a string as is, anything else as JSON text. */
 int sl_value_key_bytes(const sl_value_t *v, sl_buf_t *out, sl_err_t *err);
-/* The value key bytes stand for: JSON text as its value, anything else a string. */
+/* The value key bytes stand for: JSON text of a number, true, false, null, an
+ * array or an object as that value; anything else a string. */
 void sl_value_from_key_bytes(sl_arena_t *a, const uint8_t *p, size_t n, sl_value_t *out);
 
 #endif
