@@ -134,6 +134,8 @@ int sl_dsl_check_job(sl_dsl_job_t *job);        /* check.c */
 void sl_dsl_check_expr(sl_dsl_job_t *job, sl_expr_t *e, bool allow_agg);
 int sl_dsl_plan_job(sl_dsl_job_t *job, sl_err_t *err); /* plan.c */
 void sl_dsl_plan_free(void *plan);
+/* The internal topics the planner added to repartition before a join. */
+size_t sl_dsl_plan_rekey_topics(const void *plan, const char **topics, size_t cap);
 
 /* ---- functions (eval.c) ---- */
 typedef struct sl_fn_info {
@@ -160,7 +162,8 @@ bool sl_value_truthy(const sl_value_t *v);
 int sl_time_parse_iso(const char *s, size_t n, int64_t *ms);
 /* Key bytes for a value: a string as is, anything else as JSON text. */
 int sl_value_key_bytes(const sl_value_t *v, sl_buf_t *out, sl_err_t *err);
-/* The value key bytes stand for: JSON text as its value, anything else a string. */
+/* The value key bytes stand for: JSON text of a number, true, false, null, an
+ * array or an object as that value; anything else a string. */
 void sl_value_from_key_bytes(sl_arena_t *a, const uint8_t *p, size_t n, sl_value_t *out);
 
 #endif

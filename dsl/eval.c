@@ -67,30 +67,18 @@ static int fail(sl_err_t *err, const sl_expr_t *e, const char *fmt, ...)
 
 static int oom(sl_err_t *err, const sl_expr_t *e) { return fail(err, e, "out of memory"); }
 
-/* Could these bytes be JSON text?  (A cheap test before trying to parse.) */
+/* Could these bytes be a non-string JSON value?  (A cheap test before parsing.) */
 static bool may_be_json(const uint8_t *p, size_t n)
 {
-    return n > 0 && strchr(" \t\r\n-0123456789[{\"tfn", p[0]) != NULL;
+    return n > 0 && strchr("-0123456789[{tfn", p[0]) != NULL;
 }
 
-/* Key bytes: a string as it is - unless it is itself valid JSON text (like
- * "10" or "true"), then as a JSON string ("\"10\"") - and any other value as
- * JSON text.  So sl_value_from_key_bytes gives back the value with its type. */
+/* Key bytes: a string as it is (so keys match those of other topics), any
+ * other value as JSON text. */
 int sl_value_key_bytes(const sl_value_t *v, sl_buf_t *out, sl_err_t *err)
 {
-    if (v->type == SL_V_STR) {
-        bool quote = false;
-        if (may_be_json((const uint8_t *)v->u.s.p, v->u.s.len)) {
-            uint8_t mem[512];
-            sl_arena_t a;
-            sl_arena_init(&a, mem, sizeof mem);
-            sl_value_t tmp;
-            quote = sl_value_from_json(&a, v->u.s.p, v->u.s.len, &tmp, NULL) == 0;
-            sl_arena_free(&a);
-        }
-        if (!quote)
-            return sl_buf_append(out, v->u.s.p, v->u.s.len) ? sl_err_set(err, -1, "out of memory") : 0;
-    }
+    if (v->type == SL_V_STR)
+        return sl_buf_append(out, v->u.s.p, v->u.s.len) ? sl_err_set(err, -1, "out of memory") : 0;
     return sl_value_to_json(v, out, err);
 }
 

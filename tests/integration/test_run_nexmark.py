@@ -3,7 +3,8 @@
 its category's average before the new one is added) through `sluice run` on
 the embedded broker with --app-id, fed and read with kcat: the retractions
 travel through real repartition logs (as record headers); the internal
-topics carry the application id; a bad --app-id is refused with exit 2.
+topics carry the application id; q8 (a join after a re-key) creates the
+planner's internal -rekey topic; a bad --app-id is refused with exit 2.
 
 Usage: /usr/bin/python3 test_run_nexmark.py PATH_TO_SLUICE [CASE...]"""
 
@@ -93,6 +94,40 @@ def test_q4_with_app_id_through_sluice_run(ctx):
     check(os.path.isdir(os.path.join(b.data, "jobs", "nexq4")), "state in DIR/jobs/nexq4")
 
 
+def person(i, name, t):
+    return (str(i), {"id": i, "name": name, "emailAddress": "e", "creditCard": "c", "city": "c", "state": "OR",
+                     "dateTime": t, "extra": ""})
+
+
+def test_q8_join_after_rekey_through_sluice_run(ctx):
+    """q8 re-keys auctions by seller before its join: the planner's internal
+    -rekey topic must be created by sluice run like an input."""
+    b = ctx.broker(command=["run", os.path.join(ROOT, "bench", "nexmark", "q8.sl")])
+    persons = [person(1, "alice", 1000), person(2, "bob", 2000), person(3, "carol", 12000)]
+    auctions = [auction(100, 10, 3000, 20000), auction(104, 11, 11000, 40000), auction(102, 11, 13000, 30000)]
+    auctions[0][1]["seller"], auctions[1][1]["seller"], auctions[2][1]["seller"] = 1, 1, 3
+    produce(b, "nexmark-auction", auctions)
+    produce(b, "nexmark-person", persons)
+    want = {("1", 1, "alice", 1), ("3", 3, "carol", 1)}  # 104 is in the window after alice's
+    got = set()
+
+    def done():
+        nonlocal got
+        r = run(["kcat", "-b", b.bootstrap, "-C", "-t", "nexmark-q8", "-e", "-q", "-f", "%k\t%s\n"],
+                what="kcat -C nexmark-q8")
+        got = set()
+        for line in r.stdout.decode().splitlines():
+            k, v = line.split("\t", 1)
+            v = json.loads(v)
+            got.add((k, v["id"], v["name"], v["reserve"]))
+        return got == want
+    try:
+        wait_for(done, 30, "q8 rows")
+    except TestFailure:
+        raise TestFailure("q8: got %s, want %s" % (got, want))
+    check("sluice-q8.2-rekey" in b.stderr_text(), "the internal rekey topic was created")
+
+
 def test_bad_app_id_is_refused(ctx):
     r = subprocess.run([ctx.sluice, "run", Q4, "--app-id", "no spaces", "--data", ctx.path("d")],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
@@ -105,5 +140,6 @@ def test_bad_app_id_is_refused(ctx):
 if __name__ == "__main__":
     run_cases([
         test_q4_with_app_id_through_sluice_run,
+        test_q8_join_after_rekey_through_sluice_run,
         test_bad_app_id_is_refused,
     ])
