@@ -415,6 +415,9 @@ void sl_broker_close(sl_broker_t *b);
 int sl_broker_topic_partitions(sl_broker_t *b, const char *topic, int32_t *n);
 /* Create a topic with the broker's default config (an existing one is fine). */
 int sl_broker_create_topic(sl_broker_t *b, const char *topic, int32_t partitions, sl_err_t *err);
+/* The same with topic configs (overrides of the broker's defaults). */
+int sl_broker_create_topic_with(sl_broker_t *b, const char *topic, int32_t partitions,
+                                const sl_topic_config_entry_t *configs, int nconfigs, sl_err_t *err);
 /* The broker's own log of one partition (thread-safe; valid until the topic is
  * deleted or the broker closes), or SL_B_ENOTFOUND. */
 int sl_broker_partition_log(sl_broker_t *b, const char *topic, int32_t partition, sl_plog_t **log);

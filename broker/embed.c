@@ -69,6 +69,8 @@ typedef struct topic_q {
     const char *topic;
     int32_t partition;
     int32_t partitions;
+    const sl_topic_config_entry_t *configs;
+    int nconfigs;
     sl_plog_t *log;
     sl_err_t *err;
 } topic_q_t;
@@ -95,7 +97,7 @@ int sl_broker_topic_partitions(sl_broker_t *b, const char *topic, int32_t *n)
 static int do_create(sl_broker_t *b, void *arg)
 {
     topic_q_t *q = arg;
-    int16_t kerr = bk_topic_create(b, q->topic, q->partitions, NULL, 0, false, q->err);
+    int16_t kerr = bk_topic_create(b, q->topic, q->partitions, q->configs, q->nconfigs, false, q->err);
     if (kerr == SL_KERR_NONE || kerr == SL_KERR_TOPIC_ALREADY_EXISTS)
         return 0;
     return kerr == SL_KERR_INVALID_TOPIC_EXCEPTION || kerr == SL_KERR_INVALID_PARTITIONS ||
@@ -106,7 +108,13 @@ static int do_create(sl_broker_t *b, void *arg)
 
 int sl_broker_create_topic(sl_broker_t *b, const char *topic, int32_t partitions, sl_err_t *err)
 {
-    topic_q_t q = {.topic = topic, .partitions = partitions, .err = err};
+    return sl_broker_create_topic_with(b, topic, partitions, NULL, 0, err);
+}
+
+int sl_broker_create_topic_with(sl_broker_t *b, const char *topic, int32_t partitions,
+                                const sl_topic_config_entry_t *configs, int nconfigs, sl_err_t *err)
+{
+    topic_q_t q = {.topic = topic, .partitions = partitions, .configs = configs, .nconfigs = nconfigs, .err = err};
     return run_on_loop(b, do_create, &q);
 }
 

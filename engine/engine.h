@@ -362,6 +362,10 @@ typedef struct sl_rt_logs {
     int64_t (*end_offset)(void *part);   /* next offset to be assigned */
     int64_t (*readable_end)(void *part); /* the high watermark: read() returns records below it */
     void (*destroy)(void *ctx);
+    /* Optional (NULL: create_topic): create a topic internal to a job
+     * (repartition, re-key), whose records must stay until their reader has
+     * them whatever their timestamps: no time or size retention. */
+    int (*create_internal_topic)(void *ctx, const char *topic, int32_t partitions, sl_err_t *err);
 } sl_rt_logs_t;
 
 /* The embedded implementation: topics from the registry in `data_dir`, logs in

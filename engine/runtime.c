@@ -37,7 +37,9 @@ static int topic_add(sl_runtime_t *rt, const char *name, int32_t create_parts, s
     int32_t n = 0;
     int rc = rt->logs->partitions(rt->logs->ctx, name, &n, err);
     if (rc == SL_E_NOTFOUND && create_parts > 0) {
-        if ((rc = rt->logs->create_topic(rt->logs->ctx, name, create_parts, err)) != 0)
+        bool internal = sl_topo_topic_is_internal(rt->topo, name) && rt->logs->create_internal_topic;
+        if ((rc = (internal ? rt->logs->create_internal_topic : rt->logs->create_topic)(rt->logs->ctx, name,
+                                                                                         create_parts, err)) != 0)
             return rc;
         rc = rt->logs->partitions(rt->logs->ctx, name, &n, err);
     }

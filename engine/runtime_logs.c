@@ -52,12 +52,12 @@ static int emb_partitions(void *ctx, const char *topic, int32_t *n, sl_err_t *er
     return 0;
 }
 
-static int emb_create(void *ctx, const char *topic, int32_t partitions, sl_err_t *err)
+static int emb_create_with(emb_t *m, const char *topic, int32_t partitions, const sl_topic_config_entry_t *configs,
+                           int nconfigs, sl_err_t *err)
 {
-    emb_t *m = ctx;
     if (m->broker) {
         sl_err_t e = {0};
-        int brc = sl_broker_create_topic(m->broker, topic, partitions, &e);
+        int brc = sl_broker_create_topic_with(m->broker, topic, partitions, configs, nconfigs, &e);
         return brc ? sl_err_set(err, SL_E_IO, "creating topic '%s': %s", topic, e.msg) : 0;
     }
     sl_topic_info_t info;
@@ -66,11 +66,27 @@ static int emb_create(void *ctx, const char *topic, int32_t partitions, sl_err_t
         return sl_err_set(err, SL_E_INVAL, "topic name '%s' is too long", topic);
     strcpy(info.name, topic);
     info.partitions = partitions;
+    for (int i = 0; i < nconfigs && i < (int)(sizeof info.configs / sizeof info.configs[0]); i++)
+        info.configs[info.nconfigs++] = configs[i];
     sl_err_t e = {0};
     pthread_mutex_lock(&m->mu);
     int rc = sl_registry_create_topic(m->reg, &info, &e);
     pthread_mutex_unlock(&m->mu);
     return rc && rc != SL_B_EEXISTS ? io_err(err, rc, &e) : 0;
+}
+
+static int emb_create(void *ctx, const char *topic, int32_t partitions, sl_err_t *err)
+{
+    return emb_create_with(ctx, topic, partitions, NULL, 0, err);
+}
+
+/* Internal topics keep everything (Kafka Streams gives its repartition topics
+ * retention.ms=-1 too): a reader may be behind by more than 7 days of record
+ * time, e.g. when a job is fed historical events. */
+static int emb_create_internal(void *ctx, const char *topic, int32_t partitions, sl_err_t *err)
+{
+    static const sl_topic_config_entry_t keep[] = {{"retention.ms", "-1"}, {"retention.bytes", "-1"}};
+    return emb_create_with(ctx, topic, partitions, keep, 2, err);
 }
 
 static int emb_open(void *ctx, const char *topic, int32_t partition, void **part, sl_err_t *err)
@@ -228,6 +244,7 @@ int sl_rt_logs_embedded(const char *data_dir, sl_rt_logs_t **out, sl_err_t *err)
         .ctx = m,
         .partitions = emb_partitions,
         .create_topic = emb_create,
+        .create_internal_topic = emb_create_internal,
         .open = emb_open,
         .read = emb_read,
         .append = emb_append,
@@ -255,6 +272,7 @@ int sl_rt_logs_broker(sl_broker_t *broker, sl_rt_logs_t **out, sl_err_t *err)
         .ctx = m,
         .partitions = emb_partitions,
         .create_topic = emb_create,
+        .create_internal_topic = emb_create_internal,
         .open = emb_open,
         .read = emb_read,
         .append = emb_append,

@@ -89,6 +89,14 @@ def test_wordcount_fed_and_read_by_kcat(ctx):
     produce(b, lines)
     wait_counts(b, expect_counts(lines), "word counts")
     check_increasing(read_counts(b))
+    # the job's repartition topic keeps its records whatever their timestamps
+    r = run([ctx.sluice, "topics", "list", "--bootstrap", b.bootstrap], what="sluice topics list")
+    internal = [t for t in r.stdout.decode().split() if t.endswith("-repartition")]
+    check_eq(len(internal), 1, "one repartition topic: %s" % r.stdout.decode())
+    r = run([ctx.sluice, "topics", "describe", internal[0], "--bootstrap", b.bootstrap], what="sluice topics describe")
+    out = r.stdout.decode()
+    check("retention.ms=-1  (set on the topic)" in out, "no time retention on the repartition topic: " + out)
+    check("retention.bytes=-1  (set on the topic)" in out, "no size retention on the repartition topic: " + out)
 
 
 def test_restart_resumes_where_it_committed(ctx):
