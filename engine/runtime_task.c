@@ -596,6 +596,34 @@ static int meta_restore(rt_task_t *t, sl_err_t *err)
 
 /* ---- commit ------------------------------------------------------------------------------------------- */
 
+/* Append every finished batch to its log, sync them, empty the outbox. */
+static int publish_pending(rt_task_t *t)
+{
+    for (size_t i = 0; i < t->n_pend; i++) {
+        rt_out_t *o = &t->outs[t->pend[i].out];
+        sl_err_t e = {0};
+        if (t->rt->logs->append(o->part, t->outbox.data + t->pend[i].off, t->pend[i].len, &e) != 0)
+            return task_fail(t, SL_E_IO, "publishing output: ", e.msg);
+        o->touched = true;
+    }
+    sl_err_t e = {0};
+    if (sync_touched(t, &e) != 0)
+        return task_fail(t, SL_E_IO, "", e.msg);
+    t->n_pend = 0;
+    sl_buf_reset(&t->outbox);
+    return 0;
+}
+
+/* A commit is through: its input offsets are the committed ones. */
+static void commit_done(rt_task_t *t, int64_t start_ns)
+{
+    for (size_t s = 0; s < t->n_srcs; s++)
+        atomic_store(&t->srcs[s].committed, t->srcs[s].offset);
+    t->dirty = false;
+    atomic_fetch_add_explicit(&t->commits, 1, memory_order_relaxed);
+    rt_stats_commit_done(t, start_ns);
+}
+
 /* A replayable task publishes first and checkpoints after: its outputs are
  * appended and synced, then ONE LMDB transaction records the input offsets,
  * the next sequence of each output and where its log ended.  A crash between
@@ -603,24 +631,12 @@ static int meta_restore(rt_task_t *t, sl_err_t *err)
  * records with the same sequences; those the log already holds are skipped
  * (rt_task_open scans each output log from the checkpoint's end for this
  * task's producer id).  No output byte is written twice. */
-static int commit_replayable(rt_task_t *t, sl_err_t *err)
+static int commit_replayable(rt_task_t *t, int64_t start_ns, sl_err_t *err)
 {
     sl_err_t e = {0};
     int rc;
-    for (size_t i = 0; i < t->n_pend; i++) {
-        rt_out_t *o = &t->outs[t->pend[i].out];
-        if ((rc = t->rt->logs->append(o->part, t->outbox.data + t->pend[i].off, t->pend[i].len, &e)) != 0) {
-            task_fail(t, SL_E_IO, "publishing output: ", e.msg);
-            return task_error(t, err);
-        }
-        o->touched = true;
-    }
-    if ((rc = sync_touched(t, &e)) != 0) {
-        task_fail(t, SL_E_IO, "", e.msg);
+    if (publish_pending(t) != 0)
         return task_error(t, err);
-    }
-    t->n_pend = 0;
-    sl_buf_reset(&t->outbox);
     for (size_t i = 0; i < t->n_outs; i++)
         t->outs[i].ckpt_end = t->rt->logs->end_offset(t->outs[i].part);
     if (meta_encode(t) != 0) {
@@ -632,10 +648,7 @@ static int commit_replayable(rt_task_t *t, sl_err_t *err)
         task_fail(t, SL_E_STORE, "checkpoint failed: ", e.msg);
         return task_error(t, err);
     }
-    for (size_t s = 0; s < t->n_srcs; s++)
-        atomic_store(&t->srcs[s].committed, t->srcs[s].offset);
-    t->dirty = false;
-    atomic_fetch_add_explicit(&t->commits, 1, memory_order_relaxed);
+    commit_done(t, start_ns);
     return 0;
 }
 
@@ -705,7 +718,7 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err)
     if (t->fatal)
         return task_error(t, err);
     if (t->replayable)
-        return commit_replayable(t, err);
+        return commit_replayable(t, start_ns, err);
     /* Every batch below lands at or after its log's end now: recovery looks for it from there. */
     for (size_t i = 0; i < t->n_pend; i++)
         t->pend[i].from_offset = t->rt->logs->end_offset(t->outs[t->pend[i].out].part);
@@ -719,25 +732,9 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err)
         return task_error(t, err);
     }
     /* The checkpoint holds the batches: from here a crash re-publishes them at open. */
-    for (size_t i = 0; i < t->n_pend; i++) {
-        rt_out_t *o = &t->outs[t->pend[i].out];
-        if ((rc = t->rt->logs->append(o->part, t->outbox.data + t->pend[i].off, t->pend[i].len, &e)) != 0) {
-            task_fail(t, SL_E_IO, "publishing output: ", e.msg);
-            return task_error(t, err);
-        }
-        o->touched = true;
-    }
-    if ((rc = sync_touched(t, &e)) != 0) {
-        task_fail(t, SL_E_IO, "", e.msg);
+    if (publish_pending(t) != 0)
         return task_error(t, err);
-    }
-    t->n_pend = 0;
-    sl_buf_reset(&t->outbox);
-    for (size_t s = 0; s < t->n_srcs; s++)
-        atomic_store(&t->srcs[s].committed, t->srcs[s].offset);
-    t->dirty = false;
-    atomic_fetch_add_explicit(&t->commits, 1, memory_order_relaxed);
-    rt_stats_commit_done(t, start_ns);
+    commit_done(t, start_ns);
     return 0;
 }
 
