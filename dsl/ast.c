@@ -87,11 +87,6 @@ size_t sl_dsl_job_source_topics(const sl_dsl_job_t *job, const char **topics, si
             topics[n] = job->stmts[i].topic;
         n++;
     }
-    const char *rk[64];
-    size_t k = sl_dsl_plan_rekey_topics(job->plan, rk, 64);
-    for (size_t i = 0; i < k && i < 64; i++, n++)
-        if (n < cap)
-            topics[n] = rk[i];
     return n;
 }
 

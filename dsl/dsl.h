@@ -44,10 +44,10 @@ void sl_dsl_job_free(sl_dsl_job_t *job); /* frees the topology too; NULL is a no
 
 /* The built topology (owned by the job). */
 sl_topo_t *sl_dsl_job_topo(const sl_dsl_job_t *job);
-/* The topics the job's sources read (streams and tables), in file order, then
- * the internal "-rekey" topics the planner added (written and read by the job
- * itself; a runner creates them like inputs); fills up to cap pointers (owned
- * by the job), returns how many there are. */
+/* The topics the job's sources read (streams and tables), in file order; not
+ * the internal "-rekey" topics the planner adds (the runtime creates those,
+ * with the partitions of the job's inputs and no retention); fills up to cap
+ * pointers (owned by the job), returns how many there are. */
 size_t sl_dsl_job_source_topics(const sl_dsl_job_t *job, const char **topics, size_t cap);
 
 /* Append a description of the job to *out: each statement as planned (sources
