@@ -119,7 +119,7 @@ static void slot_insert(cslot_t *slots, size_t nslots, centry_t *e)
     slots[i] = (cslot_t){e->hash, e};
 }
 
-/* Double the slot array when the load passes 1/2; on allocation failure the
+/* Double the slot array when the load would pass 7/8; on allocation failure the
  * table stays as it is and keeps working until it is full (cache_set then
  * refuses new keys, which callers handle as out of memory). */
 static void hash_grow(cache_t *c)
@@ -243,7 +243,7 @@ centry_t *cache_set(cache_t *c, const uint8_t *key, size_t klen, const uint8_t *
         c->bytes += ce_size(e) - before;
         return rc ? NULL : e;
     }
-    if ((c->count + 1) * 2 > c->nslots)
+    if ((c->count + 1) * 8 > c->nslots * 7)
         hash_grow(c);
     if (c->count + 1 >= c->nslots) /* could not grow: keep one slot empty so probes end */
         return NULL;

@@ -54,7 +54,7 @@ static inline uint8_t *ce_inline(centry_t *e) { return (uint8_t *)ce_key(e) + e-
 #define CACHE_MAX_LEVEL 24
 
 typedef struct cache {
-    cslot_t *slots;  /* open addressing, linear probing; load <= 1/2 */
+    cslot_t *slots;  /* open addressing, linear probing; load <= 7/8 */
     size_t nslots;   /* power of two */
     size_t count;
     centry_t *head; /* skip-list head: level CACHE_MAX_LEVEL, no key */
