@@ -638,6 +638,9 @@ int sl_pfn_encode(void *arg, const sl_rec_t *in, sl_rec_t *out, sl_scratch_t *sc
     }
     if (in->value_len < 0)
         return 0; /* tombstones pass as they are */
+    if (!p->agg_table && p->in_fmt == SL_FMT_JSON && p->out_fmt == SL_FMT_JSON &&
+        sl_json_is_canonical(in->value, (size_t)in->value_len))
+        return 0; /* decoding and encoding again would write the same bytes */
     if (begin(p, &c, mem, in, err))
         return SL_E_RECORD;
     sl_value_t v = c.value;

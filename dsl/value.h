@@ -84,6 +84,11 @@ int sl_value_to_json(const sl_value_t *v, sl_buf_t *out, sl_err_t *err);
  * invalid UTF-8 or out of memory (out unchanged). */
 int sl_json_decode_fast(sl_arena_t *a, const void *p, size_t n, sl_value_t *out);
 int sl_json_encode(const sl_value_t *v, sl_buf_t *out);
+/* Is p[0..n) exactly what decoding it and encoding the value again would
+ * write (compact, integers only, the encoder's escapes, no repeated keys)?
+ * Then a record can pass through unchanged (conservative: false is always
+ * safe). */
+bool sl_json_is_canonical(const void *p, size_t n);
 /* msgpack: one whole object in p[0..n); encode appending to out. */
 int sl_value_from_msgpack(sl_arena_t *a, const void *p, size_t n, sl_value_t *out, sl_err_t *err);
 int sl_value_to_msgpack(const sl_value_t *v, sl_buf_t *out);

@@ -553,3 +553,122 @@ int sl_json_encode(const sl_value_t *v, sl_buf_t *out)
     }
     return 0;
 }
+
+/* ---- canonical text ---------------------------------------------------------------------------------- */
+
+typedef struct canon {
+    const unsigned char *p, *end;
+} canon_t;
+
+static bool canon_value(canon_t *c, int depth);
+
+/* A string exactly as put_string writes it: raw valid UTF-8, and only the
+ * escapes the encoder produces for '"', '\\' and \b \f \n \r \t (any other
+ * control character would need \u00XX: not taken, to stay simple). */
+static bool canon_string(canon_t *c, const unsigned char **s, size_t *len)
+{
+    const unsigned char *q = ++c->p;
+    *s = q;
+    while (q < c->end && *q != '"') {
+        if (*q >= 0x20 && *q < 0x80 && *q != '\\') {
+            q++;
+            continue;
+        }
+        if (*q == '\\') {
+            if (q + 1 >= c->end || !strchr("\"\\bfnrt", q[1]) || !q[1])
+                return false;
+            q += 2;
+            continue;
+        }
+        if (*q < 0x20)
+            return false;
+        int32_t cp;
+        size_t n = utf8_len(q, c->end, &cp);
+        if (!n)
+            return false;
+        q += n;
+    }
+    if (q >= c->end)
+        return false;
+    *len = (size_t)(q - *s);
+    c->p = q + 1;
+    return true;
+}
+
+static bool canon_value(canon_t *c, int depth)
+{
+    if (depth > SL_JSON_MAX_DEPTH || c->p >= c->end)
+        return false;
+    unsigned char ch = *c->p;
+    if (ch == '"') {
+        const unsigned char *s;
+        size_t len;
+        return canon_string(c, &s, &len);
+    }
+    if (ch == '{') {
+        c->p++;
+        if (c->p < c->end && *c->p == '}')
+            return c->p++, true;
+        const unsigned char *keys[16];
+        size_t lens[16], n = 0;
+        for (;;) {
+            if (n == 16 || c->p >= c->end || *c->p != '"' || !canon_string(c, &keys[n], &lens[n]))
+                return false;
+            for (size_t k = 0; k < n; k++) /* a repeated key would be merged by the encoder */
+                if (lens[k] == lens[n] && !memcmp(keys[k], keys[n], lens[n]))
+                    return false;
+            n++;
+            if (c->p >= c->end || *c->p++ != ':' || !canon_value(c, depth + 1) || c->p >= c->end)
+                return false;
+            if (*c->p == '}')
+                return c->p++, true;
+            if (*c->p++ != ',')
+                return false;
+        }
+    }
+    if (ch == '[') {
+        c->p++;
+        if (c->p < c->end && *c->p == ']')
+            return c->p++, true;
+        for (;;) {
+            if (!canon_value(c, depth + 1) || c->p >= c->end)
+                return false;
+            if (*c->p == ']')
+                return c->p++, true;
+            if (*c->p++ != ',')
+                return false;
+        }
+    }
+    if (ch == 't' || ch == 'f' || ch == 'n') {
+        const char *w = ch == 't' ? "true" : ch == 'f' ? "false" : "null";
+        size_t n = strlen(w);
+        if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n))
+            return false;
+        c->p += n;
+        return true;
+    }
+    /* an integer as "%lld" prints it: no "-0", no leading zero, no fraction or exponent, fits int64 */
+    const unsigned char *s = c->p;
+    bool neg = *s == '-';
+    const unsigned char *d = s + neg;
+    if (d >= c->end || *d < '0' || *d > '9' || (*d == '0' && (neg || (d + 1 < c->end && d[1] >= '0' && d[1] <= '9'))))
+        return false;
+    uint64_t v = 0;
+    while (d < c->end && *d >= '0' && *d <= '9') {
+        if (v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*d++ - '0');
+    }
+    if (d < c->end && (*d == '.' || *d == 'e' || *d == 'E'))
+        return false;
+    if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
+        return false;
+    c->p = d;
+    return true;
+}
+
+bool sl_json_is_canonical(const void *p, size_t n)
+{
+    canon_t c = {p, (const unsigned char *)p + n};
+    return n > 0 && canon_value(&c, 0) && c.p == c.end;
+}
