@@ -51,12 +51,13 @@ fi
 
 # ---- Nexmark ----------------------------------------------------------------------
 # bench/nexmark/run.py: each bench/nexmark/qN.sl on $SL_NEXMARK_EVENTS events
-# (default 1,000,000: 10M events take about 10x longer per query and would
-# put `make bench` well past 15 minutes on 2 cores) with 1 and 2 worker
+# (default 10,000,000, as issue 8 asks; the whole of `make bench` then takes
+# about 13 minutes on a 2-core machine: set SL_NEXMARK_EVENTS=1000000 for a
+# quicker run) with 1 and 2 worker
 # threads, next to Flink's published events/s per core; then p50/p99 latency
 # at a fixed rate (at most 10,000 events/s and half the measured maximum).
 echo
-nx_events=${SL_NEXMARK_EVENTS:-1000000}
+nx_events=${SL_NEXMARK_EVENTS:-10000000}
 /usr/bin/python3 "$(dirname "$0")/../bench/nexmark/run.py" bench --build "$build" --events "$nx_events" \
   --dir "$tmp" --results "$results/nexmark.json" || echo "nexmark: some runs failed (see above)"
 echo

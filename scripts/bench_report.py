@@ -176,7 +176,7 @@ def main(argv):
     w("make bench          # scripts/bench.sh build: every benchmark, output kept in build/bench-results/")
     w("make bench-report   # this page and its plot (runs make bench first when there are no results)")
     w("/usr/bin/python3 bench/nexmark/run.py check                       # Nexmark correctness vs reference.py")
-    w("/usr/bin/python3 bench/nexmark/run.py throughput --events 1000000 --threads 1")
+    w("/usr/bin/python3 bench/nexmark/run.py throughput --events 10000000 --threads 1")
     w("/usr/bin/python3 bench/nexmark/run.py latency --rate 10000 --seconds 10")
     w("```\n")
     rows = parse_bench_txt(text)
