@@ -134,8 +134,6 @@ int sl_dsl_check_job(sl_dsl_job_t *job);        /* check.c */
 void sl_dsl_check_expr(sl_dsl_job_t *job, sl_expr_t *e, bool allow_agg);
 int sl_dsl_plan_job(sl_dsl_job_t *job, sl_err_t *err); /* plan.c */
 void sl_dsl_plan_free(void *plan);
-/* The internal topics the planner added to repartition before a join. */
-size_t sl_dsl_plan_rekey_topics(const void *plan, const char **topics, size_t cap);
 
 /* ---- functions (eval.c) ---- */
 typedef struct sl_fn_info {

@@ -29,19 +29,7 @@ typedef struct plan {
     char **strs;       /* node names */
     size_t n_strs, cap_strs;
     sl_buf_t explain;
-    const char **rekey; /* internal -rekey topics (strings in strs) */
-    size_t n_rekey;
 } plan_t;
-
-size_t sl_dsl_plan_rekey_topics(const void *plan, const char **topics, size_t cap)
-{
-    const plan_t *p = plan;
-    if (!p)
-        return 0;
-    for (size_t i = 0; i < p->n_rekey && i < cap; i++)
-        topics[i] = p->rekey[i];
-    return p->n_rekey;
-}
 
 void sl_dsl_plan_free(void *pv)
 {
@@ -57,7 +45,6 @@ void sl_dsl_plan_free(void *pv)
         free(p->strs[i]);
     free(p->strs);
     free(p->names);
-    free(p->rekey);
     sl_buf_free(&p->explain);
     free(p);
 }
@@ -153,11 +140,8 @@ static int repartition(sl_dsl_job_t *job, plan_t *p, const char *name, const cha
     sl_topo_t *t = job->topo;
     char *topic = fmt_str(p, "%s-%s-rekey", job->app_id ? job->app_id : "sluice", name);
     char *sink = fmt_str(p, "%s.rekey", name), *src = fmt_str(p, "%s.rekey-source", name);
-    const char **rk = topic && sink && src ? realloc(p->rekey, (p->n_rekey + 1) * sizeof *rk) : NULL;
-    if (!rk)
+    if (!topic || !sink || !src)
         return sl_err_set(err, SL_E_NOMEM, "out of memory");
-    p->rekey = rk;
-    p->rekey[p->n_rekey++] = topic;
     int rc = sl_topo_add_sink(t, sink, *cur, topic);
     if (!rc)
         rc = sl_topo_add_source(t, src, (const char *const[]){topic}, 1, NULL);
