@@ -366,6 +366,9 @@ typedef struct sl_rt_logs {
      * (repartition, re-key), whose records must stay until their reader has
      * them whatever their timestamps: no time or size retention. */
     int (*create_internal_topic)(void *ctx, const char *topic, int32_t partitions, sl_err_t *err);
+    /* Optional: drop the records below `before` (Kafka's DeleteRecords), for
+     * purging internal topics whose records every task is done with. */
+    int (*trim)(void *part, int64_t before, sl_err_t *err);
 } sl_rt_logs_t;
 
 /* The embedded implementation: topics from the registry in `data_dir`, logs in
@@ -393,6 +396,8 @@ typedef struct sl_runtime_opts {
                                  * 0: the most partitions of any source topic */
     size_t max_poll_bytes;      /* bytes read per source per poll (default 256 KiB) */
     bool sync;                  /* fsync state checkpoints (default true) */
+    int64_t purge_interval_ms;  /* how often a task drops from internal topics what it and their writers are
+                                 * done with (Kafka Streams' repartition.purge.interval.ms); default 30000 */
 } sl_runtime_opts_t;
 
 void sl_runtime_opts_default(sl_runtime_opts_t *o);

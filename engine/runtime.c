@@ -185,6 +185,8 @@ static void *worker_main(void *arg)
                     rt_fail(rt, w->tasks[i]->fatal, &e);
                 if (w->tasks[i]->dirty && !w->tasks[i]->fatal && rt_task_commit(w->tasks[i], &e) != 0)
                     rt_fail(rt, w->tasks[i]->fatal, &e);
+                if (!w->tasks[i]->fatal && rt_task_purge(w->tasks[i], now, &e) != 0)
+                    rt_fail(rt, SL_E_IO, &e);
             }
             last_commit = now;
         }
@@ -356,6 +358,8 @@ int sl_runtime_new(const sl_topo_t *t, const sl_runtime_opts_t *opts, sl_runtime
         rt->opts.commit_interval_ms = 100;
     if (rt->opts.max_poll_bytes == 0)
         rt->opts.max_poll_bytes = 256 * 1024;
+    if (rt->opts.purge_interval_ms <= 0)
+        rt->opts.purge_interval_ms = 30000;
     rt->logs = opts->logs;
     rt->opts.state_dir = NULL;
     rt->opts.dlq_topic = NULL;

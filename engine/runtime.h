@@ -19,6 +19,8 @@ typedef struct rt_topic {
 /* One input partition of a task. */
 typedef struct rt_src {
     const char *topic;
+    bool internal;             /* an internal topic of this runtime: purged (see rt_task_purge) */
+    int64_t purged;            /* records below this were dropped from the log */
     int source;                /* for sl_task_process */
     void *part;
     int64_t offset;            /* next offset to process */
@@ -39,7 +41,8 @@ typedef struct rt_out {
     sl_batch_builder_t b;
     bool open;
     bool touched; /* appended to since the last sync */
-    int64_t ckpt_end;   /* replayable tasks: the log's end when the last checkpoint was taken */
+    _Atomic int64_t ckpt_end; /* the log's end when the last checkpoint was taken: after a crash this task
+                               * looks for its batches from there (readers purge only below it) */
     int64_t skip_below; /* replayable tasks: sequences below this are in the log already (a replay) */
     int64_t seq;
 } rt_out_t;
@@ -115,6 +118,7 @@ typedef struct rt_task {
     uint64_t handed_in;    /* records handed to this task since its last poll bookkeeping */
     uint64_t adds;     /* records added to output batches (dead letters too) */
     int64_t last_input_wall, stream_time_at_input;
+    int64_t last_purge_wall;
     int fatal;
     sl_err_t fatal_err;
     _Atomic uint64_t records_in, records_out, dead_lettered, commits;
@@ -174,6 +178,10 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err);
  * so records are handed over in memory (no log round trip).  See
  * runtime_task.c for when this is exactly-once. */
 int rt_link_hand_offs(sl_runtime_t *rt, sl_err_t *err);
+/* Drop from each internal input what this task has committed and every task
+ * writing it could still look for after a crash (its last checkpoint's log
+ * end): at most every purge_interval_ms. */
+int rt_task_purge(rt_task_t *t, int64_t now, sl_err_t *err);
 /* runtime_stats.c: after a successful commit that began at sl_mono_ns() ==
  * start_ns, record its latency and publish the task's late count and map size
  * (task thread). */

@@ -205,6 +205,13 @@ static int emb_find(void *part, int64_t from_offset, int64_t producer_id, int32_
 static int64_t emb_end(void *part) { return sl_plog_end_offset(((emb_part_t *)part)->log); }
 static int64_t emb_hw(void *part) { return sl_plog_high_watermark(((emb_part_t *)part)->log); }
 
+static int emb_trim(void *part, int64_t before, sl_err_t *err)
+{
+    sl_err_t e = {0};
+    int rc = sl_plog_delete_records_before(((emb_part_t *)part)->log, before, &e);
+    return rc ? io_err(err, rc, &e) : 0;
+}
+
 static void emb_destroy(void *ctx)
 {
     emb_t *m = ctx;
@@ -245,6 +252,7 @@ int sl_rt_logs_embedded(const char *data_dir, sl_rt_logs_t **out, sl_err_t *err)
         .partitions = emb_partitions,
         .create_topic = emb_create,
         .create_internal_topic = emb_create_internal,
+        .trim = emb_trim,
         .open = emb_open,
         .read = emb_read,
         .append = emb_append,
@@ -273,6 +281,7 @@ int sl_rt_logs_broker(sl_broker_t *broker, sl_rt_logs_t **out, sl_err_t *err)
         .partitions = emb_partitions,
         .create_topic = emb_create,
         .create_internal_topic = emb_create_internal,
+        .trim = emb_trim,
         .open = emb_open,
         .read = emb_read,
         .append = emb_append,

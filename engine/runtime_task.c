@@ -562,7 +562,7 @@ static int meta_restore(rt_task_t *t, sl_err_t *err)
                 if (oi >= 0 && is_int(&x->via.array.ptr[2]))
                     t->outs[oi].seq = x->via.array.ptr[2].via.i64;
                 if (oi >= 0 && x->via.array.size >= 4 && is_int(&x->via.array.ptr[3]))
-                    t->outs[oi].ckpt_end = x->via.array.ptr[3].via.i64;
+                    atomic_store(&t->outs[oi].ckpt_end, x->via.array.ptr[3].via.i64);
             }
         } else if (str_is(k, "applied") && v->type == MSGPACK_OBJECT_ARRAY) {
             for (uint32_t j = 0; j < v->via.array.size; j++) {
@@ -638,7 +638,7 @@ static int commit_replayable(rt_task_t *t, int64_t start_ns, sl_err_t *err)
     if (publish_pending(t) != 0)
         return task_error(t, err);
     for (size_t i = 0; i < t->n_outs; i++)
-        t->outs[i].ckpt_end = t->rt->logs->end_offset(t->outs[i].part);
+        atomic_store(&t->outs[i].ckpt_end, t->rt->logs->end_offset(t->outs[i].part));
     if (meta_encode(t) != 0) {
         task_fail(t, SL_E_NOMEM, "out of memory", "");
         return task_error(t, err);
@@ -722,6 +722,8 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err)
     /* Every batch below lands at or after its log's end now: recovery looks for it from there. */
     for (size_t i = 0; i < t->n_pend; i++)
         t->pend[i].from_offset = t->rt->logs->end_offset(t->outs[t->pend[i].out].part);
+    for (size_t i = 0; i < t->n_outs; i++) /* recovery searches from here (republish) */
+        atomic_store(&t->outs[i].ckpt_end, t->rt->logs->end_offset(t->outs[i].part));
     if (meta_encode(t) != 0) {
         task_fail(t, SL_E_NOMEM, "out of memory", "");
         return task_error(t, err);
@@ -857,6 +859,7 @@ int rt_task_open(sl_runtime_t *rt, rt_task_t *t, int sub, int partition, sl_err_
             s->topic = n->topics[m];
             s->source = sl_task_source(t->task, n->topics[m]);
             s->part = rt->topics[k].parts[partition];
+            s->internal = sl_topo_topic_is_internal(topo, n->topics[m]);
         }
         size_t ignored;
         if (n->role == NODE_SINK && (rc = add_sink(t, n->topics[0], &ignored, err)) != 0)
@@ -980,5 +983,38 @@ int rt_link_hand_offs(sl_runtime_t *rt, sl_err_t *err)
     }
     if (linked)
         sl_log(SL_DEBUG, "engine", "%zu repartition partition(s) handed over in memory (same worker)", linked);
+    return 0;
+}
+
+/* ---- purging internal topics ------------------------------------------------------------------------ */
+
+int rt_task_purge(rt_task_t *t, int64_t now, sl_err_t *err)
+{
+    sl_runtime_t *rt = t->rt;
+    if (!rt->logs->trim || now - t->last_purge_wall < rt->opts.purge_interval_ms)
+        return 0;
+    t->last_purge_wall = now;
+    for (size_t i = 0; i < t->n_srcs; i++) {
+        rt_src_t *s = &t->srcs[i];
+        if (!s->internal)
+            continue;
+        int64_t before = atomic_load(&s->committed);
+        for (size_t k = 0; k < rt->n_tasks; k++) { /* every task writing this partition */
+            rt_task_t *u = &rt->tasks[k];
+            for (size_t m = 0; m < u->n_sinks; m++) {
+                if (m == u->dlq_sink || strcmp(u->sinks[m].name, s->topic) != 0 || t->partition >= u->sinks[m].partitions)
+                    continue;
+                int64_t end = atomic_load(&u->outs[u->sinks[m].base + (size_t)t->partition].ckpt_end);
+                if (end < before)
+                    before = end;
+            }
+        }
+        if (before <= s->purged)
+            continue;
+        sl_err_t e = {0};
+        if (rt->logs->trim(s->part, before, &e) != 0)
+            return sl_err_set(err, SL_E_IO, "task %d_%d: purging %s: %s", t->sub, t->partition, s->topic, e.msg);
+        s->purged = before;
+    }
     return 0;
 }

@@ -77,6 +77,7 @@ static sl_runtime_t *open_job(const sl_topo_t *t, sl_rt_logs_t *logs, const char
     o.state_dir = state;
     o.logs = logs;
     o.threads = threads;
+    o.purge_interval_ms = 1; /* purge the repartition topic at every commit: nothing may be lost by it */
     o.commit_interval_ms = commit_ms;
     o.sync = false; /* SIGKILL, not power loss: LMDB without fsync survives it */
     sl_runtime_t *rt;
