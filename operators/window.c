@@ -239,7 +239,9 @@ static void tw_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
     } else {
         bool same;
         if ((rc = win_flush_key(g, store, e, &same, &err)) == 0) {
-            int64_t keep = *op->ctx.stream_time - g->size - g->w.grace_ms;
+            /* windows still open as of the store's last advance (its retention has not moved past them) */
+            int64_t sst = sl_store_stream_time(store);
+            int64_t keep = (sst != INT64_MIN ? sst : *op->ctx.stream_time) - g->size - g->w.grace_ms;
             int64_t w = win_first(g, e->start), w1 = win_last(g, e->start);
             if (same && w <= g->last_w)
                 w = g->last_w + g->advance;
@@ -253,6 +255,26 @@ static void tw_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
     }
     if (rc)
         op_set_pending(op, rc, &err);
+}
+
+/* Emit changes, hopping windows: a window whose panes retention is about to
+ * hide (stream time moving past its end + grace) would lose the updates still
+ * waiting in the cache for the next flush - the listener can no longer fold
+ * it.  When stream time crosses such a boundary, forward this store's pending
+ * updates first.  (Tumbling windows are one pane: the listener forwards them
+ * whatever the time.) */
+static int changes_before_close(win_op_t *g, int64_t st, sl_err_t *err)
+{
+    (void)err;
+    if (g->w.emit != SL_WINDOW_EMIT_CHANGES || !g->pane_mode || g->pane == g->size)
+        return 0;
+    int64_t prev = sl_store_stream_time(g->base.store), span = g->size + g->w.grace_ms;
+    /* windows start at 0: k * advance closes once stream time reaches it + size + grace */
+    if (prev == INT64_MIN || st <= prev || floor_div(st - span, g->advance) < 0 ||
+        floor_div(st - span, g->advance) == floor_div(prev - span, g->advance))
+        return 0;
+    sl_store_flush(g->base.store);
+    return g->base.pending_rc ? sl_op_take_error(&g->base, err) : 0;
 }
 
 /* ---- the operator ---------------------------------------------------------------------------------- */
@@ -279,6 +301,8 @@ static int win_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
     int rc;
     if (g->w.emit == SL_WINDOW_EMIT_FINAL && (rc = tw_close_through(g, st, err)) != 0)
         return rc;
+    if ((rc = changes_before_close(g, st, err)) != 0)
+        return rc;
     if ((rc = sl_store_advance(op->store, st)) != 0)
         return op_store_error(op, rc, "advancing", err);
     int64_t w1 = win_last(g, t);
@@ -303,6 +327,8 @@ static int win_advance(sl_op_t *op, sl_err_t *err)
         rc = g->w.kind == SL_WINDOW_SESSION ? sess_close_through(g, st, err)
              : g->w.kind == SL_WINDOW_SLIDING ? slide_close_through(g, st, err)
                                               : tw_close_through(g, st, err);
+    else if (g->w.kind == SL_WINDOW_HOPPING)
+        rc = changes_before_close(g, st, err);
     if (!rc && (rc = sl_store_advance(op->store, st)) != 0)
         return op_store_error(op, rc, "advancing", err);
     return rc;

@@ -34,6 +34,12 @@ static void flush_store(sl_store_t *s)
     s->flushing = false;
 }
 
+void sl_store_flush(sl_store_t *s)
+{
+    if (s && s->on_flush && s->cache.pending && !s->flushing)
+        flush_store(s);
+}
+
 int sl_env_flush(sl_env_t *env, sl_err_t *err)
 {
     for (int round = 0; round < FLUSH_ROUNDS; round++) {

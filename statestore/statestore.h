@@ -337,6 +337,10 @@ typedef struct sl_meta {
  * output calls this first, then flushes its producers and gathers the output
  * positions for sl_env_checkpoint. */
 int sl_env_flush(sl_env_t *env, sl_err_t *err);
+/* Forward the pending updates of one store through its flush listener now
+ * (an operator whose windows are about to close, so their last updates are
+ * not lost to retention); the next sl_env_flush skips what went. */
+void sl_store_flush(sl_store_t *s);
 
 /* Commit, in ONE LMDB write transaction: every dirty entry of every open store,
  * pending retention deletes, stream times, the `n` metadata items, and the

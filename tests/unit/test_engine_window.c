@@ -122,6 +122,30 @@ static int value_key(void *arg, const sl_rec_t *rec, sl_buf_t *key, sl_err_t *er
     return 1;
 }
 
+/* Emit changes, hopping windows, updates held in the cache until the commit:
+ * a window that closes before that commit still comes out with its last
+ * value (forwarded just before retention hides its panes), not lost. */
+static void test_hopping_changes_forwarded_before_the_window_closes(void **state)
+{
+    et_fixture_t *f = *state;
+    sl_window_spec_t w = {.kind = SL_WINDOW_HOPPING, .size_ms = 10, .advance_ms = 5, .grace_ms = 0};
+    build_windowed(f, &w, false);
+    et_open(f);
+    et_pipe(f, "in", "a", "x", 1);
+    et_pipe(f, "in", "a", "x", 3);
+    et_pipe(f, "in", "a", "x", 7);
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0); /* held in the cache */
+    et_pipe(f, "in", "b", "x", 100); /* closes [0,10) and [5,15) before any commit */
+    expect_win(f, "counts", "a", 0, 10, 3);
+    expect_win(f, "counts", "a", 5, 15, 1);
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+    et_commit(f); /* b's windows, once */
+    expect_win(f, "counts", "b", 95, 105, 1);
+    expect_win(f, "counts", "b", 100, 110, 1);
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+    assert_int_equal(sl_driver_queued(f->drv, "win-dlq"), 0);
+}
+
 static void test_window_after_repartition(void **state)
 {
     et_fixture_t *f = *state;
@@ -767,6 +791,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tumbling_count_every_update, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_tumbling_count_coalesced_at_commit, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_hopping_changes_forwarded_before_the_window_closes, et_setup,
+                                        et_teardown),
         cmocka_unit_test_setup_teardown(test_window_after_repartition, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_hopping_final_matches_brute_force, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_hopping_changes_matches_brute_force, et_setup, et_teardown),
