@@ -213,12 +213,14 @@ typedef struct sl_log_config {
     int64_t flush_ms;             /* for SL_FLUSH_INTERVAL */
     int32_t index_interval_bytes; /* bytes between sparse index entries (4096) */
     int32_t max_message_bytes;    /* largest batch accepted (1 MiB + 12) */
+    int64_t cache_tail_bytes;     /* synced bytes kept in the page cache behind the end; -1 = all (64 MiB) */
 } sl_log_config_t;
 
 void sl_log_config_default(sl_log_config_t *cfg);
 /* Set one Kafka-named topic config (segment.bytes, segment.ms, retention.ms,
  * retention.bytes, cleanup.policy, delete.retention.ms, flush.messages,
- * flush.ms, index.interval.bytes, max.message.bytes).  Unknown key or bad
+ * flush.ms, index.interval.bytes, max.message.bytes, and Sluice's
+ * page.cache.tail.bytes).  Unknown key or bad
  * value: SL_B_EINVAL with a message (INVALID_CONFIG). */
 int sl_log_config_set(sl_log_config_t *cfg, const char *key, const char *value, sl_err_t *err);
 

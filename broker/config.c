@@ -43,6 +43,7 @@ void sl_log_config_default(sl_log_config_t *cfg)
     cfg->flush_ms = 1000;
     cfg->index_interval_bytes = 4096;
     cfg->max_message_bytes = 1048576 + SL_BATCH_LOG_OVERHEAD;
+    cfg->cache_tail_bytes = 64LL << 20;
 }
 
 /* A whole-string base-10 integer in [min, max], as Java's Long.parseLong
@@ -200,6 +201,10 @@ int sl_log_config_set(sl_log_config_t *cfg, const char *key, const char *value, 
         if ((rc = parse_int(key, value, 0, INT32_MAX, &v, err)))
             return rc;
         cfg->max_message_bytes = (int32_t)v;
+    } else if (strcmp(key, "page.cache.tail.bytes") == 0) {
+        if ((rc = parse_int(key, value, -1, INT64_MAX, &v, err)))
+            return rc;
+        cfg->cache_tail_bytes = v;
     } else {
         return sl_err_set(err, SL_B_EINVAL, "unknown topic config '%s' (value '%s')", key, value);
     }

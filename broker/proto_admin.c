@@ -270,6 +270,8 @@ static void config_value(const sl_log_config_t *c, const char *key, char *buf, s
         snprintf(buf, cap, "%d", c->max_message_bytes);
     else if (!strcmp(key, "index.interval.bytes"))
         snprintf(buf, cap, "%d", c->index_interval_bytes);
+    else if (!strcmp(key, "page.cache.tail.bytes"))
+        snprintf(buf, cap, "%" PRId64, c->cache_tail_bytes);
     else if (!strcmp(key, "flush.messages"))
         snprintf(buf, cap, "%s", c->flush_policy == SL_FLUSH_EVERY_BATCH ? "1" : flush_never);
     else if (!strcmp(key, "flush.ms"))
@@ -279,8 +281,8 @@ static void config_value(const sl_log_config_t *c, const char *key, char *buf, s
 }
 
 static const char *const topic_keys[] = {"cleanup.policy", "delete.retention.ms", "flush.messages", "flush.ms",
-                                         "index.interval.bytes", "max.message.bytes", "retention.bytes",
-                                         "retention.ms", "segment.bytes", "segment.ms"};
+                                         "index.interval.bytes", "max.message.bytes", "page.cache.tail.bytes",
+                                         "retention.bytes", "retention.ms", "segment.bytes", "segment.ms"};
 
 static bool key_wanted(kr_t keys, int32_t nkeys, const char *key)
 {

@@ -51,6 +51,7 @@ static const struct {
     {"log.flush.interval.ms", "flush.ms"},
     {"log.index.interval.bytes", "index.interval.bytes"},
     {"log.cleaner.delete.retention.ms", "delete.retention.ms"},
+    {"log.page.cache.tail.bytes", "page.cache.tail.bytes"},
     {"message.max.bytes", "max.message.bytes"},
 };
 

@@ -8,7 +8,13 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -451,6 +457,111 @@ static void test_high_watermark_hides_data_until_it_is_durable(void **state)
     sl_buf_free(&b), sl_buf_free(&out);
 }
 
+/* Pages of [from, to) of the file at path that are in the page cache, and the pages in that range. */
+static void resident_pages(const char *path, int64_t from, int64_t to, size_t *in, size_t *total)
+{
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    long pg = sysconf(_SC_PAGESIZE);
+    from -= from % pg;
+    size_t len = (size_t)(to - from);
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, from);
+    assert_true(m != MAP_FAILED);
+    size_t n = (len + (size_t)pg - 1) / (size_t)pg;
+    unsigned char *vec = calloc(n, 1);
+    assert_int_equal(mincore(m, len, vec), 0);
+    *in = 0;
+    for (size_t i = 0; i < n; i++)
+        *in += vec[i] & 1;
+    *total = n;
+    free(vec);
+    munmap(m, len);
+    close(fd);
+}
+
+static void segment_path(const char *dir, char *out, size_t cap)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    out[0] = 0;
+    while ((e = readdir(d)) != NULL)
+        if (strlen(e->d_name) > 4 && !strcmp(e->d_name + strlen(e->d_name) - 4, ".log"))
+            snprintf(out, cap, "%s/%s", dir, e->d_name);
+    closedir(d);
+    assert_true(out[0] != 0);
+}
+
+/* page.cache.tail.bytes: after a sync the flusher releases what lies more than
+ * the tail behind the end; the tail itself stays cached; -1 keeps everything. */
+static void run_page_cache_tail(fixture_t *f, int64_t tail, bool expect_dropped)
+{
+    f->cfg.cache_tail_bytes = tail;
+    open_log(f);
+    sl_buf_t b;
+    sl_buf_init(&b);
+    static char value[60000];
+    memset(value, 'v', sizeof value);
+    sl_batch_builder_t bb;
+    sl_batch_builder_init(&bb);
+    sl_batch_builder_begin(&bb, SL_COMPRESSION_NONE, 0);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(sl_batch_builder_add(&bb, 0, "k", 1, value, sizeof value, NULL, 0), 0);
+    assert_int_equal(sl_batch_builder_finish(&bb, &b, NULL), 0);
+    sl_batch_builder_free(&bb);
+    int64_t end = 0;
+    for (int i = 0; i < 24; i++) { /* 24 x 480 kB, synced one by one */
+        end = tu_append(f->log, &b, 0) + 8;
+        assert_int_equal(sl_plog_wait_durable(f->log, end, 10000), 0);
+    }
+    char path[600];
+    segment_path(f->dir, path, sizeof path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size > 11 * 1000 * 1000);
+    size_t in_old, n_old, in_tail, n_tail;
+    resident_pages(path, 0, st.st_size - 4 * 1000 * 1000, &in_old, &n_old);
+    resident_pages(path, st.st_size - 1000 * 1000, st.st_size, &in_tail, &n_tail);
+    print_message("    tail %lld: %zu of %zu old pages cached, %zu of %zu tail pages\n", (long long)tail, in_old, n_old,
+                  in_tail, n_tail);
+    assert_true(in_tail * 10 >= n_tail * 9); /* the tail stays for the readers that follow it */
+    if (expect_dropped)
+        assert_true(in_old * 10 <= n_old); /* at most 10%: released */
+    else
+        assert_true(in_old * 10 >= n_old * 9);
+    /* and the released part still reads back from disk */
+    sl_buf_t out;
+    sl_buf_init(&out);
+    sl_read_info_t info;
+    assert_int_equal(sl_plog_read(f->log, 0, 1 << 20, &out, &info, NULL), 0);
+    assert_true(out.len >= b.len);
+    assert_memory_equal(out.data + SL_BATCH_HEADER_SIZE, b.data + SL_BATCH_HEADER_SIZE, b.len - SL_BATCH_HEADER_SIZE);
+    sl_buf_free(&out);
+    sl_buf_free(&b);
+}
+
+static bool page_cache_applies(const char *dir)
+{
+    struct statfs fs;
+    return statfs(dir, &fs) == 0 && fs.f_type != 0x01021994 /* tmpfs: no page cache to leave */;
+}
+
+static void test_synced_pages_behind_the_cache_tail_are_released(void **state)
+{
+    fixture_t *f = *state;
+    if (!page_cache_applies(f->dir))
+        skip();
+    run_page_cache_tail(f, 1 << 20, true);
+}
+
+static void test_cache_tail_minus_one_keeps_every_page(void **state)
+{
+    fixture_t *f = *state;
+    if (!page_cache_applies(f->dir))
+        skip();
+    run_page_cache_tail(f, -1, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +580,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_writers_get_unique_offsets_and_durability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_policy_answers_durable_waiters_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_high_watermark_hides_data_until_it_is_durable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_synced_pages_behind_the_cache_tail_are_released, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_tail_minus_one_keeps_every_page, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -496,6 +496,12 @@ static void test_config_integers_are_parsed_strictly(void **state)
     assert_int_equal(set(&c, "delete.retention.ms", "-1"), SL_B_EINVAL);
     assert_int_equal(set(&c, "index.interval.bytes", "0"), 0);
     assert_int_equal(c.index_interval_bytes, 0);
+    assert_int_equal(c.cache_tail_bytes, 64LL << 20);
+    assert_int_equal(set(&c, "page.cache.tail.bytes", "-1"), 0);
+    assert_int_equal(c.cache_tail_bytes, -1);
+    assert_int_equal(set(&c, "page.cache.tail.bytes", "-2"), SL_B_EINVAL);
+    assert_int_equal(set(&c, "page.cache.tail.bytes", "1048576"), 0);
+    assert_int_equal(c.cache_tail_bytes, 1048576);
     assert_int_equal(set(&c, "max.message.bytes", "2147483647"), 0);
     assert_int_equal(c.max_message_bytes, INT32_MAX);
     assert_int_equal(set(&c, "max.message.bytes", "2147483648"), SL_B_EINVAL);
