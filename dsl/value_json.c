@@ -562,25 +562,54 @@ typedef struct canon {
 
 static bool canon_value(canon_t *c, int depth);
 
+/* Non-zero when one of the eight bytes of x is a control character, '"',
+ * '\\' or not ASCII (each term is exact as a yes/no for bytes below 0x80,
+ * and x's own high bits cover the others). */
+static inline uint64_t swar_special(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (x | (x - ones * 0x20) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+}
+
 /* A string exactly as put_string writes it: raw valid UTF-8, and only the
  * escapes the encoder produces for '"', '\\' and \b \f \n \r \t (any other
  * control character would need \u00XX: not taken, to stay simple). */
-static bool canon_string(canon_t *c, const unsigned char **s, size_t *len)
+static inline bool canon_string(canon_t *c, const unsigned char **s, size_t *len)
 {
     const unsigned char *q = ++c->p;
     *s = q;
-    while (q < c->end && *q != '"') {
-        if (*q >= 0x20 && *q < 0x80 && *q != '\\') {
+    for (;;) {
+        /* eight plain ASCII bytes at a time (no control, '"', '\\' or non-ASCII byte) */
+        while (c->end - q >= 8) {
+            uint64_t x;
+            memcpy(&x, q, 8);
+            uint64_t m = swar_special(x);
+            if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+                /* a false flag can only sit above a true one: the lowest is exact */
+                q += (unsigned)__builtin_ctzll(m) >> 3;
+#endif
+                break;
+            }
+            q += 8;
+        }
+        if (q >= c->end)
+            return false;
+        unsigned char ch = *q;
+        if (ch == '"')
+            break;
+        if (ch >= 0x20 && ch < 0x80 && ch != '\\') {
             q++;
             continue;
         }
-        if (*q == '\\') {
-            if (q + 1 >= c->end || !strchr("\"\\bfnrt", q[1]) || !q[1])
+        if (ch == '\\') {
+            if (q + 1 >= c->end || !q[1] || !strchr("\"\\bfnrt", q[1]))
                 return false;
             q += 2;
             continue;
         }
-        if (*q < 0x20)
+        if (ch < 0x20)
             return false;
         int32_t cp;
         size_t n = utf8_len(q, c->end, &cp);
@@ -588,8 +617,6 @@ static bool canon_string(canon_t *c, const unsigned char **s, size_t *len)
             return false;
         q += n;
     }
-    if (q >= c->end)
-        return false;
     *len = (size_t)(q - *s);
     c->p = q + 1;
     return true;
