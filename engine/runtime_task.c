@@ -48,9 +48,21 @@ static int out_finish(rt_task_t *t, size_t oi)
     }
     if (sl_batch_builder_finish(&o->b, &t->outbox, &e) != 0)
         return task_fail(t, SL_E_IO, "building an output batch: ", e.msg);
+    o->open = false;
+    if (t->replayable) {
+        /* A replayable task may publish before it checkpoints (commit_replayable):
+         * the batch goes to the log now, so that copying it into the page cache
+         * and writing it back overlap the processing instead of the commit. */
+        int rc = t->rt->logs->append(o->part, t->outbox.data + off, t->outbox.len - off, &e);
+        t->outbox.len = off;
+        if (rc != 0)
+            return task_fail(t, SL_E_IO, "publishing output: ", e.msg);
+        o->touched = true;
+        o->seq += count;
+        return 0;
+    }
     t->pend[t->n_pend++] = (rt_pending_t){oi, o->seq, count, -1, off, t->outbox.len - off};
     o->seq += count;
-    o->open = false;
     return 0;
 }
 
@@ -637,8 +649,13 @@ static int commit_replayable(rt_task_t *t, int64_t start_ns, sl_err_t *err)
     int rc;
     if (publish_pending(t) != 0)
         return task_error(t, err);
+    /* Where the next restart scans from.  While a replay is still skipping
+     * what the log has (seq < skip_below), records beyond this checkpoint's
+     * sequence already sit in the log: the scan must keep starting from the
+     * older end, or the next restart would not find them and publish them twice. */
     for (size_t i = 0; i < t->n_outs; i++)
-        atomic_store(&t->outs[i].ckpt_end, t->rt->logs->end_offset(t->outs[i].part));
+        if (t->outs[i].seq >= t->outs[i].skip_below)
+            atomic_store(&t->outs[i].ckpt_end, t->rt->logs->end_offset(t->outs[i].part));
     if (meta_encode(t) != 0) {
         task_fail(t, SL_E_NOMEM, "out of memory", "");
         return task_error(t, err);
@@ -677,7 +694,10 @@ static int scan_published(rt_task_t *t, sl_err_t *err)
                     break;
                 }
                 if (h.producer_id == t->pid && h.base_sequence >= 0) { /* sequences wrap at 2^31 like Kafka's */
-                    int64_t base = o->seq + ((int64_t)h.base_sequence - (o->seq & 0x7fffffff) + 0x80000000LL) % 0x80000000LL;
+                    /* the distance from o->seq on the 2^31 ring, signed: a batch the
+                     * checkpoint accounts for already (the scan may start before it) is behind */
+                    int64_t d = ((int64_t)h.base_sequence - (o->seq & 0x7fffffff) + 0x80000000LL) % 0x80000000LL;
+                    int64_t base = o->seq + (d >= 0x40000000LL ? d - 0x80000000LL : d);
                     if (base + h.last_offset_delta + 1 > o->skip_below)
                         o->skip_below = base + h.last_offset_delta + 1;
                 }
