@@ -191,7 +191,9 @@ def main(argv):
     if nx:
         w("## Nexmark\n")
         w("Each query of `bench/nexmark/qN.sl` on %s events of the Nexmark generator (`bench/nexmark/nexmark_gen`, "
-          "seed %s), written into a fresh data folder beforehand, then `sluice run --exit-when-caught-up "
+          "seed %s), written into a fresh data folder beforehand (its topics keep their pages in the page cache, "
+          "`page.cache.tail.bytes=-1`, so the job reads its input from memory as a job keeping up with a live "
+          "topic does; outputs are written with the defaults), then `sluice run --exit-when-caught-up "
           "--threads T` (exactly-once, commits every 100 ms with fsync; T partitions per topic). Time: from the "
           "workers' start until every input record is processed and committed. Events/s counts every event of the "
           "stream (persons, auctions and bids), as Flink's nexmark does; per core = events/s / T. Flink: the "
