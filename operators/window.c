@@ -208,6 +208,8 @@ int win_flush_key(win_op_t *g, sl_store_t *store, const sl_entry_t *e, bool *sam
     sl_store_cache_stats(store, &cs);
     *same = g->have_last && cs.puts == g->last_puts && g->last_key.len == e->key_len &&
             !memcmp(g->last_key.data, e->key, e->key_len);
+    if (!*same) /* a new key: nothing of it forwarded yet in this flush (last_w belonged to another) */
+        g->last_w = INT64_MIN;
     sl_buf_reset(&g->last_key);
     g->have_last = false;
     if (sl_buf_append(&g->last_key, e->key, e->key_len))
@@ -329,6 +331,8 @@ static int win_advance(sl_op_t *op, sl_err_t *err)
                                               : tw_close_through(g, st, err);
     else if (g->w.kind == SL_WINDOW_HOPPING)
         rc = changes_before_close(g, st, err);
+    else if (g->w.kind == SL_WINDOW_SLIDING)
+        rc = slide_changes_before_close(g, st, err);
     if (!rc && (rc = sl_store_advance(op->store, st)) != 0)
         return op_store_error(op, rc, "advancing", err);
     return rc;
@@ -407,6 +411,7 @@ static void win_close(sl_op_t *op)
     sl_buf_free(&g->out);
     sl_buf_free(&g->key);
     sl_buf_free(&g->last_key);
+    slide_pending_free(&g->pend);
 }
 
 const op_vtab_t sl_op_window_vt = {sizeof(win_op_t), win_open, win_process, win_close, win_advance};

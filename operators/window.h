@@ -20,6 +20,22 @@ typedef struct wacc {
     int64_t count; /* count; avg: the number of values */
 } wacc_t;
 
+/* Sliding windows, emit changes: the keys whose panes changed since their last
+ * flush, with the range of those pane times (window_sliding.c).  Open
+ * addressing; an entry whose key was flushed is emptied (lo > hi) and the
+ * table is rebuilt without such entries when it fills up. */
+typedef struct slide_pend {
+    uint64_t hash;
+    uint32_t koff, klen; /* the key in keys */
+    int64_t lo, hi;
+} slide_pend_t;
+
+typedef struct slide_pending {
+    slide_pend_t *tab;
+    size_t cap, used, live; /* slots; slots ever filled since the last rebuild; non-empty ranges */
+    sl_buf_t keys;
+} slide_pending_t;
+
 typedef struct win_op {
     sl_op_t base;
     sl_window_spec_t w;
@@ -39,6 +55,7 @@ typedef struct win_op {
     int cb_rc;
     sl_err_t cb_err;
     const sl_rec_t *cur;         /* the record being merged */
+    slide_pending_t pend;        /* sliding windows, emit changes */
 } win_op_t;
 
 /* True for count, sum, min, max, avg. */
@@ -84,6 +101,10 @@ int win_late(win_op_t *g, const sl_rec_t *rec, int64_t stream_time, sl_err_t *er
 int slide_process(win_op_t *g, const sl_rec_t *rec, sl_err_t *err);
 /* Emit final: forward the sliding windows closed by stream time st. */
 int slide_close_through(win_op_t *g, int64_t st, sl_err_t *err);
+/* Emit changes: forward the windows that stream time st closes and that hold
+ * pane updates not forwarded yet (before the store's retention hides them). */
+int slide_changes_before_close(win_op_t *g, int64_t st, sl_err_t *err);
+void slide_pending_free(slide_pending_t *p);
 void slide_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e);
 
 /* window_session.c */

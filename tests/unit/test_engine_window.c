@@ -327,6 +327,8 @@ static void test_hopping_changes_matches_brute_force(void **state)
 /* Read every record of topic: each must be the window [max(0, t - size), t]
  * of one of the key's record times t among the first n_in records, with the
  * reference count; seen[key][t] counts them; `once`: no window twice. */
+static int64_t (*g_slide_last)[S_MAXT]; /* when set: the last value forwarded per key and window end */
+
 static void check_sliding(et_fixture_t *f, const char *topic, const hrec_t *in, int n_in, unsigned char (*seen)[S_MAXT],
                           bool once)
 {
@@ -356,6 +358,8 @@ static void check_sliding(et_fixture_t *f, const char *topic, const hrec_t *in, 
         if (once && seen[key][e])
             fail_msg("k%d [%lld,%lld]: forwarded twice", key, (long long)s, (long long)e);
         seen[key][e] = 1;
+        if (g_slide_last)
+            g_slide_last[key][e] = c;
     }
 }
 
@@ -412,6 +416,58 @@ static void test_sliding_changes_matches_brute_force(void **state)
         }
     }
     check_sliding_all_seen(in, seen);
+    free(in);
+    free(seen);
+    free(batch);
+}
+
+/* Emit changes with a grace shorter than the time between two commits:
+ * windows close between flushes.  Each window must still be forwarded, and
+ * the last value forwarded for it must be its final count (a window closed
+ * with updates still waiting in the cache is forwarded as it closes). */
+static void test_sliding_changes_closing_between_commits_keeps_last_update(void **state)
+{
+    et_fixture_t *f = *state;
+    hrec_t *in = calloc(N_REC, sizeof *in);
+    unsigned char(*seen)[S_MAXT] = calloc(N_KEYS, sizeof *seen);
+    unsigned char(*batch)[S_MAXT] = calloc(N_KEYS, sizeof *batch);
+    make_input(in);
+    int64_t(*last)[S_MAXT] = calloc(N_KEYS, sizeof *last);
+    g_slide_last = last;
+    sl_window_spec_t w = {.kind = SL_WINDOW_SLIDING, .size_ms = S_SIZE, .grace_ms = 60};
+    build_windowed(f, &w, false);
+    et_open(f);
+    for (int i = 0; i < N_REC; i++) {
+        pipe_input(f, in, i);
+        if (i % 97 == 96)
+            et_commit(f);
+        memset(batch, 0, N_KEYS * sizeof *batch);
+        /* every value is the count over the records so far (a closed window no longer changes) */
+        check_sliding(f, "counts", in, i + 1, batch, true);
+        for (int k = 0; k < N_KEYS; k++)
+            for (int t = 0; t < S_MAXT; t++)
+                seen[k][t] |= batch[k][t];
+    }
+    assert_int_equal(sl_driver_queued(f->drv, "win-dlq"), 0);
+    et_pipe_num(f, "in", "zz", 0, false, 1000000); /* closes every window */
+    et_commit(f);
+    memset(batch, 0, N_KEYS * sizeof *batch);
+    check_sliding(f, "counts", in, N_REC, batch, true);
+    for (int k = 0; k < N_KEYS; k++)
+        for (int t = 0; t < S_MAXT; t++)
+            seen[k][t] |= batch[k][t];
+    check_sliding_all_seen(in, seen);
+    /* the last value forwarded for each window is its count over the whole input */
+    for (int i = 0; i < N_REC; i++) {
+        int64_t e = in[i].ts, s = e < S_SIZE ? 0 : e - S_SIZE, c = 0;
+        for (int j = 0; j < N_REC; j++)
+            c += in[j].key == in[i].key && in[j].ts >= s && in[j].ts <= e;
+        if (last[in[i].key][e] != c)
+            fail_msg("k%d [%lld,%lld]: last forwarded %lld, final count %lld", in[i].key, (long long)s, (long long)e,
+                     (long long)last[in[i].key][e], (long long)c);
+    }
+    g_slide_last = NULL;
+    free(last);
     free(in);
     free(seen);
     free(batch);
@@ -798,6 +854,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hopping_changes_matches_brute_force, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_sliding_final_matches_brute_force, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_sliding_changes_matches_brute_force, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_sliding_changes_closing_between_commits_keeps_last_update, et_setup,
+                                        et_teardown),
         cmocka_unit_test_setup_teardown(test_sliding_late_and_hand_computed, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_hopping_min_max_avg_combine_panes, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_session_merge_bridges_two_sessions, et_setup, et_teardown),
