@@ -82,6 +82,12 @@ typedef struct rt_cursor {
     int64_t batch_end;   /* the batch's last offset + 1 */
     int64_t skip_below;  /* see poll_batch */
     sl_record_t r;
+    /* r's event time (the order of the merge) and, when the source has a
+     * timestamp function that took it, r's headers for that call */
+    int64_t ets;
+    bool ets_known;
+    sl_rec_header_t *hv;
+    size_t cap_hv;
 } rt_cursor_t;
 
 typedef struct rt_task {

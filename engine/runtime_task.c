@@ -197,30 +197,45 @@ static int64_t handed_skip_below(const rt_task_t *t, const sl_batch_header_t *h)
 }
 
 /* Run record r of input s through the task. */
-static int process_record(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const sl_record_t *r)
+/* r as the operators see it, its headers decoded into *hv (grown as needed). */
+static int to_rec(rt_task_t *t, const sl_record_t *r, sl_rec_header_t **hv, size_t *cap_hv, sl_rec_t *rec)
 {
-    sl_err_t e = {0};
-    if ((size_t)r->header_count > w->cap_hv) {
-        sl_rec_header_t *hv = realloc(w->hv, (size_t)r->header_count * sizeof *hv);
-        if (!hv)
+    if ((size_t)r->header_count > *cap_hv) {
+        sl_rec_header_t *p = realloc(*hv, (size_t)r->header_count * sizeof *p);
+        if (!p)
             return task_fail(t, SL_E_NOMEM, "out of memory", "");
-        w->hv = hv;
-        w->cap_hv = (size_t)r->header_count;
+        *hv = p;
+        *cap_hv = (size_t)r->header_count;
     }
     size_t pos = 0, nh = 0;
     int32_t idx = 0;
     sl_header_t h;
-    while (nh < w->cap_hv && sl_record_header_next(r, &pos, &idx, &h) == 1)
-        w->hv[nh++] = (sl_rec_header_t){(const char *)h.key, h.key_len > 0 ? (size_t)h.key_len : 0, h.value,
+    while (nh < *cap_hv && sl_record_header_next(r, &pos, &idx, &h) == 1)
+        (*hv)[nh++] = (sl_rec_header_t){(const char *)h.key, h.key_len > 0 ? (size_t)h.key_len : 0, h.value,
                                         h.value_len};
-    sl_rec_t rec = {r->key, r->key_len, r->value, r->value_len, r->timestamp, nh ? w->hv : NULL, nh};
-    int rc = sl_task_process(t->task, s->source, &rec, &e);
+    *rec = (sl_rec_t){r->key, r->key_len, r->value, r->value_len, r->timestamp, nh ? *hv : NULL, nh};
+    return 0;
+}
+
+/* Through the task; `ets`: the event time already taken (merged inputs). */
+static int process_record_at(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const sl_record_t *r, const int64_t *ets)
+{
+    sl_err_t e = {0};
+    sl_rec_t rec;
+    if (to_rec(t, r, &w->hv, &w->cap_hv, &rec) != 0)
+        return t->fatal;
+    int rc = ets ? sl_task_process_at(t->task, s->source, &rec, *ets, &e) : sl_task_process(t->task, s->source, &rec, &e);
     if (rc)
         return task_fail(t, rc, "", e.msg);
     if (t->fatal)
         return t->fatal;
     s->offset = r->offset + 1;
     return 0;
+}
+
+static int process_record(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const sl_record_t *r)
+{
+    return process_record_at(w, t, s, r, NULL);
 }
 
 /* Records of one stored batch at or after s->offset, through the task. */
@@ -270,6 +285,18 @@ static int cursor_next(rt_task_t *t, size_t i)
                     continue;
                 }
                 c->have = true;
+                /* merged in event time: the source's timestamp function, when it has one */
+                c->ets = c->r.timestamp;
+                c->ets_known = false;
+                sl_rec_t rec;
+                bool ok;
+                int64_t ets;
+                if (to_rec(t, &c->r, &c->hv, &c->cap_hv, &rec) != 0)
+                    return t->fatal;
+                if (sl_task_event_time(t->task, s->source, &rec, &ets, &ok) && ok) {
+                    c->ets = ets;
+                    c->ets_known = true;
+                }
                 return 0;
             }
             c->in_batch = false;
@@ -354,11 +381,13 @@ static int poll_merged(rt_worker_t *w, rt_task_t *t, int *n, sl_err_t *err)
     for (;;) {
         size_t best = t->n_srcs;
         for (size_t i = 0; i < t->n_srcs; i++)
-            if (t->cursors[i].have && (best == t->n_srcs || t->cursors[i].r.timestamp < t->cursors[best].r.timestamp))
+            if (t->cursors[i].have && (best == t->n_srcs || t->cursors[i].ets < t->cursors[best].ets))
                 best = i;
         if (best == t->n_srcs)
             break;
-        if (process_record(w, t, &t->srcs[best], &t->cursors[best].r) != 0 || cursor_next(t, best) != 0)
+        rt_cursor_t *c = &t->cursors[best];
+        if (process_record_at(w, t, &t->srcs[best], &c->r, c->ets_known ? &c->ets : NULL) != 0 ||
+            cursor_next(t, best) != 0)
             return task_error(t, err);
         (*n)++;
         if (!t->cursors[best].have && may_have_more(t, best))
@@ -779,6 +808,7 @@ void rt_task_close(rt_task_t *t)
     for (size_t i = 0; t->cursors && i < t->n_srcs; i++) {
         sl_buf_free(&t->cursors[i].buf);
         sl_batch_iter_free(&t->cursors[i].it);
+        free(t->cursors[i].hv);
     }
     free(t->cursors);
     for (size_t i = 0; t->writers && i < t->n_srcs; i++)

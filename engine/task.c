@@ -103,7 +103,26 @@ static int node_process(tnode_t *n, const sl_rec_t *rec)
     return rc;
 }
 
-int sl_task_process(sl_task_t *task, int source, const sl_rec_t *rec, sl_err_t *err)
+bool sl_task_event_time(const sl_task_t *task, int source, const sl_rec_t *rec, int64_t *ts, bool *ok)
+{
+    *ts = rec->timestamp;
+    *ok = true;
+    if (source < 0 || (size_t)source >= task->n_sources)
+        return *ok = false;
+    const tnode_t *n = task->sources[source].node;
+    if (!n->def->src.timestamp)
+        return false;
+    sl_err_t e;
+    e.msg[0] = '\0';
+    int64_t t = rec->timestamp;
+    if (n->def->src.timestamp(n->def->src.timestamp_arg, rec, &t, &e) < 0)
+        *ok = false;
+    else
+        *ts = t;
+    return true;
+}
+
+static int task_process(sl_task_t *task, int source, const sl_rec_t *rec, const int64_t *known_ts, sl_err_t *err)
 {
     if (task->fatal_rc) {
         if (err)
@@ -116,8 +135,10 @@ int sl_task_process(sl_task_t *task, int source, const sl_rec_t *rec, sl_err_t *
     sl_rec_t r = *rec;
     sl_err_t rerr;
     rerr.msg[0] = '\0';
-    if (n->def->src.timestamp &&
-        n->def->src.timestamp(n->def->src.timestamp_arg, rec, &r.timestamp, &rerr) < 0) {
+    if (known_ts) {
+        r.timestamp = *known_ts;
+    } else if (n->def->src.timestamp &&
+               n->def->src.timestamp(n->def->src.timestamp_arg, rec, &r.timestamp, &rerr) < 0) {
         n->stats.records_in++;
         if (!rerr.msg[0])
             sl_err_set(&rerr, SL_E_RECORD, "node '%s': the timestamp function failed", n->def->name);
@@ -148,6 +169,16 @@ int sl_task_process(sl_task_t *task, int source, const sl_rec_t *rec, sl_err_t *
     if (rc && err)
         *err = task->fatal_err;
     return rc;
+}
+
+int sl_task_process(sl_task_t *task, int source, const sl_rec_t *rec, sl_err_t *err)
+{
+    return task_process(task, source, rec, NULL, err);
+}
+
+int sl_task_process_at(sl_task_t *task, int source, const sl_rec_t *rec, int64_t ts, sl_err_t *err)
+{
+    return task_process(task, source, rec, &ts, err);
 }
 
 int sl_task_advance(sl_task_t *task, int64_t t, sl_err_t *err)

@@ -88,6 +88,14 @@ int sl_task_source(const sl_task_t *task, const char *topic);
  * dead-lettered and gives 0; a non-zero return is fatal. */
 int sl_task_process(sl_task_t *task, int source, const sl_rec_t *rec, sl_err_t *err);
 
+/* The event time sl_task_process would give rec: its source's timestamp
+ * function's (true), or the record's own timestamp when the source has none
+ * (false).  When the function fails, *ts is the record's timestamp and
+ * *ok false (sl_task_process will dead-letter the record). */
+bool sl_task_event_time(const sl_task_t *task, int source, const sl_rec_t *rec, int64_t *ts, bool *ok);
+/* sl_task_process with the event time already taken (sl_task_event_time, ok). */
+int sl_task_process_at(sl_task_t *task, int source, const sl_rec_t *rec, int64_t ts, sl_err_t *err);
+
 /* After an sl_env_flush: a fatal error raised while stateful operators
  * forwarded their updates (0 when none). */
 int sl_task_check(sl_task_t *task, sl_err_t *err);

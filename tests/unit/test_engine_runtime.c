@@ -402,6 +402,73 @@ static void test_idle_source_lets_stream_time_follow_the_wall_clock(void **state
     sl_topo_free(t);
 }
 
+/* ---- inputs merged in event time ----------------------------------------------------------------------- */
+
+#define ET_N 3000
+
+/* "et=<event time>": topic a holds the even event times, b the odd ones. */
+static void gen_even(void *arg, long i, char *k, size_t kc, char *v, size_t vc)
+{
+    (void)arg;
+    snprintf(k, kc, "k");
+    snprintf(v, vc, "et=%ld", 2 * i);
+}
+
+static void gen_odd(void *arg, long i, char *k, size_t kc, char *v, size_t vc)
+{
+    (void)arg;
+    snprintf(k, kc, "k");
+    snprintf(v, vc, "et=%ld", 2 * (i - ET_N) + 1);
+}
+
+static int et_from_value(void *arg, const sl_rec_t *rec, int64_t *ts, sl_err_t *err)
+{
+    (void)arg;
+    if (rec->value_len < 4 || memcmp(rec->value, "et=", 3))
+        return sl_err_set(err, SL_E_RECORD, "no et= in the value");
+    *ts = strtoll((const char *)rec->value + 3, NULL, 10);
+    return 0;
+}
+
+static void on_et(void *arg, const sl_record_t *r, const sl_batch_header_t *h)
+{
+    (void)h;
+    long *next = arg;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.*s", (int)r->value_len, (const char *)r->value);
+    if (strtol(buf + 3, NULL, 10) != *next)
+        fail_msg("merged output: got %s where et=%ld was due", buf, *next);
+    (*next)++;
+}
+
+/* A task reading two inputs processes their records in event time - the
+ * sources' timestamp function's - not in record-timestamp order: here every
+ * record of b has a later record timestamp than every record of a, while
+ * their event times interleave. */
+static void test_merged_inputs_are_processed_in_event_time(void **state)
+{
+    fx_t *f = *state;
+    rtu_produce(f->logs, "et-a", 1, 0, ET_N, gen_even, NULL);      /* record timestamps 1000 .. */
+    rtu_produce(f->logs, "et-b", 1, ET_N, ET_N, gen_odd, NULL);    /* 1000 + ET_N .. */
+    sl_topo_t *t;
+    sl_err_t e = {0};
+    const char *ta[] = {"et-a"}, *tb[] = {"et-b"}, *both[] = {"a", "b"};
+    sl_source_opts_t so = {.timestamp = et_from_value};
+    assert_int_equal(sl_topo_new("et", &t), 0);
+    assert_int_equal(sl_topo_add_source(t, "a", ta, 1, &so), 0);
+    assert_int_equal(sl_topo_add_source(t, "b", tb, 1, &so), 0);
+    assert_int_equal(sl_topo_add_merge(t, "ab", both, 2), 0);
+    assert_int_equal(sl_topo_add_sink(t, "out", "ab", "et-out"), 0);
+    assert_int_equal(sl_topo_build(t, &e), 0);
+    sl_runtime_t *rt = fx_runtime(f, t, 1);
+    rtu_run_to_end(rt, 60);
+    sl_runtime_close(rt);
+    long next = 0;
+    rtu_read_all(f->logs, "et-out", 0, on_et, &next);
+    assert_int_equal(next, 2 * ET_N);
+    sl_topo_free(t);
+}
+
 static void test_sources_read_together_must_be_co_partitioned(void **state)
 {
     fx_t *f = *state;
@@ -451,6 +518,7 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_failed_records_go_to_the_dead_letter_topic, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_idle_source_lets_stream_time_follow_the_wall_clock, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_merged_inputs_are_processed_in_event_time, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_sources_read_together_must_be_co_partitioned, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_missing_source_topic_is_reported, fx_setup, fx_teardown),
     };
