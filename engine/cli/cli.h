@@ -79,9 +79,10 @@ void sl_cli_status_end(sl_cli_status_t *s);
 void sl_cli_job_name(const char *path, char *buf, size_t cap);
 /* sl_runtime_run for the CLI: start, show the status line of job `path`
  * until stopped (sl_runtime_request_stop) or failed, stop; returns what
- * sl_runtime_stop returned. */
+ * sl_runtime_stop returned.  `shared`: the registry the HTTP server reads
+ * (the job in it already), or NULL for a registry of its own. */
 int sl_cli_run_with_status(sl_runtime_t *rt, const sl_topo_t *topo, sl_broker_t *b, const char *path,
-                           int64_t log_interval_ms, sl_err_t *err);
+                           int64_t log_interval_ms, sl_obs_t *shared, sl_err_t *err);
 /* The text of one status line; returns what snprintf returned. */
 int sl_cli_status_format(const char *name, const sl_obs_summary_t *m, char *buf, size_t cap);
 

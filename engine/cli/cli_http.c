@@ -9,24 +9,13 @@
 #include "engine/http.h"
 #include "engine/obs.h"
 
-/* "examples/wordcount.sl" -> "wordcount" */
-static void job_name(const char *path, char *out, size_t size)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    size_t n = strlen(base);
-    if (n > 3 && strcmp(base + n - 3, ".sl") == 0)
-        n -= 3;
-    snprintf(out, size, "%.*s", (int)n, base);
-}
-
 int sl_cli_http_start(const struct sl_broker_config *addr, sl_broker_t *broker, const char *job_path,
                       sl_runtime_t *rt, const sl_topo_t *topo, sl_obs_t **obs, sl_http_t **http)
 {
     *obs = NULL;
     *http = NULL;
     char name[256];
-    job_name(job_path, name, sizeof name);
+    sl_cli_job_name(job_path, name, sizeof name);
     sl_err_t err = {0};
     if (sl_obs_new(broker, obs) != 0 || sl_obs_add_job(*obs, name, job_path, rt, topo) != 0) {
         fprintf(stderr, "sluice: cannot set up metrics for %s\n", job_path);

@@ -290,7 +290,7 @@ int sl_cli_run(int argc, char **argv)
                 ex = SL_EXIT_ERROR;
             if (ex == SL_EXIT_OK &&
                 (until_caught_up ? run_until_caught_up(rt, &err)
-                                 : sl_cli_run_with_status(rt, sl_dsl_job_topo(job), b, path, status_ms, &err)) != 0) {
+                                 : sl_cli_run_with_status(rt, sl_dsl_job_topo(job), b, path, status_ms, obs, &err)) != 0) {
                 fprintf(stderr, "sluice run: %s\n", err.msg);
                 ex = SL_EXIT_ERROR;
             }

@@ -81,12 +81,12 @@ void sl_cli_job_name(const char *path, char *buf, size_t cap)
 }
 
 int sl_cli_run_with_status(sl_runtime_t *rt, const sl_topo_t *topo, sl_broker_t *b, const char *path,
-                           int64_t log_interval_ms, sl_err_t *err)
+                           int64_t log_interval_ms, sl_obs_t *shared, sl_err_t *err)
 {
     char name[256];
     sl_cli_job_name(path, name, sizeof name);
-    sl_obs_t *obs = NULL;
-    if (sl_obs_new(b, &obs) != 0 || sl_obs_add_job(obs, name, path, rt, topo) != 0) {
+    sl_obs_t *obs = shared; /* the HTTP server's, when it runs: one set of rates for both */
+    if (!obs && (sl_obs_new(b, &obs) != 0 || sl_obs_add_job(obs, name, path, rt, topo) != 0)) {
         sl_obs_free(obs);
         return sl_err_set(err, SL_E_NOMEM, "out of memory");
     }
@@ -106,7 +106,9 @@ int sl_cli_run_with_status(sl_runtime_t *rt, const sl_topo_t *topo, sl_broker_t 
             sl_cli_status_tick(&fin, obs, name, true);
         }
     }
-    sl_obs_remove_job(obs, name);
-    sl_obs_free(obs);
+    if (!shared) {
+        sl_obs_remove_job(obs, name);
+        sl_obs_free(obs);
+    }
     return rc;
 }
