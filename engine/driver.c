@@ -207,11 +207,37 @@ static int fail(sl_driver_t *d, int rc, const sl_err_t *e, sl_err_t *err)
     return d->fatal;
 }
 
-/* One sl_env_flush: stateful operators forward, sinks queue. */
+/* Every task writes what its operators hold outside their stores; returns how
+ * many entries, or -1 when one failed (then d->fatal). */
+static int sync_tasks(sl_driver_t *d, sl_err_t *err)
+{
+    int total = 0;
+    for (int i = 0; i < d->n_tasks; i++) {
+        sl_err_t e = {0};
+        int n = sl_task_sync(d->tasks[i], &e);
+        if (n < 0) {
+            fail(d, -n, &e, err);
+            return -1;
+        }
+        total += n;
+    }
+    return total;
+}
+
+/* One flush: operators write what they hold, stateful operators forward, sinks queue. */
 static int flush_once(sl_driver_t *d, sl_err_t *err)
 {
     sl_err_t e = {0};
-    int rc = sl_env_flush(d->env, &e);
+    int rc = 0;
+    for (int round = 0; round < 16; round++) { /* the flush may feed operators that hold updates again */
+        int n = sync_tasks(d, err);
+        if (n < 0)
+            return d->fatal;
+        if (round > 0 && n == 0)
+            break;
+        if ((rc = sl_env_flush(d->env, &e)) != 0)
+            break;
+    }
     if (rc) {
         sl_err_t m = {0};
         sl_err_set(&m, SL_E_STORE, "driver: flushing the stores: %s", e.msg);
@@ -447,6 +473,8 @@ int sl_driver_store_get(sl_driver_t *d, const char *store, const void *key, size
     sl_store_t *s = driver_store(d, store);
     if (!s)
         return SL_E_NOTFOUND;
+    if (sync_tasks(d, NULL) < 0)
+        return d->fatal;
     const uint8_t *v;
     size_t n;
     int rc = sl_kv_get(s, NULL, key, key_len, &v, &n);
@@ -461,6 +489,8 @@ int sl_driver_store_count(sl_driver_t *d, const char *store, uint64_t *n)
     sl_store_t *s = driver_store(d, store);
     if (!s)
         return SL_E_NOTFOUND;
+    if (sync_tasks(d, NULL) < 0)
+        return d->fatal;
     return sl_kv_count(s, NULL, n) ? SL_E_STORE : 0;
 }
 

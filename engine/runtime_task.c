@@ -753,7 +753,7 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err)
             task_fail(t, rc, "", e.msg);
             return task_error(t, err);
         }
-    rc = sl_env_flush(t->env, &e);
+    rc = sl_task_flush(t->task, &e);
     if (rc) {
         task_fail(t, SL_E_STORE, "flushing the stores: ", e.msg);
         return task_error(t, err);

@@ -171,6 +171,37 @@ static int task_process(sl_task_t *task, int source, const sl_rec_t *rec, const 
     return rc;
 }
 
+int sl_task_sync(sl_task_t *task, sl_err_t *err)
+{
+    int total = 0;
+    for (size_t i = 0; i < task->n_nodes; i++) {
+        int rc = sl_op_sync(task->nodes[i].op, err);
+        if (rc < 0) {
+            task->fatal_rc = -rc;
+            task->fatal_err = *err;
+            return rc;
+        }
+        total += rc;
+    }
+    return total;
+}
+
+int sl_task_flush(sl_task_t *task, sl_err_t *err)
+{
+    for (int round = 0; round < 16; round++) {
+        int n = sl_task_sync(task, err);
+        if (n < 0)
+            return -n;
+        if (round > 0 && n == 0)
+            return 0;
+        int rc = sl_env_flush(task->env, err);
+        if (rc)
+            return rc;
+    }
+    return sl_err_set(err, SL_S_EBUSY, "task %d_%d: operators still updating their stores after 16 flushes",
+                      task->sub, task->partition);
+}
+
 int sl_task_process(sl_task_t *task, int source, const sl_rec_t *rec, sl_err_t *err)
 {
     return task_process(task, source, rec, NULL, err);
@@ -282,6 +313,11 @@ static int node_open(sl_task_t *task, tnode_t *n, sl_err_t *err)
             return sl_err_set(err, SL_E_INVAL, "node '%s': store name '%s' is too long", n->def->name,
                               n->def->store);
         ctx.store_name = n->store_name;
+        for (size_t i = 0; i < task->topo->n_nodes; i++) {
+            const topo_node_t *o = &task->topo->nodes[i];
+            if (o != n->def && o->sub == task->sub && o->store && !strcmp(o->store, n->def->store))
+                ctx.store_shared = true;
+        }
     }
     return sl_op_open(&n->def->spec, &ctx, &n->op, err);
 }

@@ -96,6 +96,16 @@ bool sl_task_event_time(const sl_task_t *task, int source, const sl_rec_t *rec, 
 /* sl_task_process with the event time already taken (sl_task_event_time, ok). */
 int sl_task_process_at(sl_task_t *task, int source, const sl_rec_t *rec, int64_t ts, sl_err_t *err);
 
+/* Before an sl_env_flush or a read of a store: operators write what they hold
+ * outside their stores into them (count's counter table).  Returns how many
+ * entries were written, or a negative SL_E_* (fatal for the task). */
+int sl_task_sync(sl_task_t *task, sl_err_t *err);
+
+/* sl_task_sync, then sl_env_flush of the task's environment, again while the
+ * updates forwarded by a flush reach operators holding them (at most 16 rounds).
+ * 0 or the failing statestore / SL_E_* code. */
+int sl_task_flush(sl_task_t *task, sl_err_t *err);
+
 /* After an sl_env_flush: a fatal error raised while stateful operators
  * forwarded their updates (0 when none). */
 int sl_task_check(sl_task_t *task, sl_err_t *err);

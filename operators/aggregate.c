@@ -9,11 +9,37 @@
 
 #include "operators/op.h"
 
+/* count's counter table: a key's count as a native integer in one slot (key
+ * inline: one cache line per record instead of the store cache's hash slot,
+ * entry, msgpack decode, encode and copy).  The store stays the truth: a key
+ * enters with the store's value, and its changed counts are written into the
+ * store by sl_op_sync before every flush, checkpoint or read of the store
+ * (sl_task_flush).  Keys longer than CT_KEY, a TTL, or a store another node
+ * reads (a join on the table) keep the store path. */
+#define CT_KEY 40
+#define CT_MAX (1u << 16) /* slots at most; a full table is written out and emptied */
+
+typedef struct ct_slot {
+    uint64_t hash; /* 0: free */
+    int64_t count;
+    uint8_t klen, dirty;
+    uint8_t key[CT_KEY];
+} ct_slot_t;
+
+typedef struct counters {
+    ct_slot_t *slots;
+    uint32_t cap, used;
+    uint32_t *dirty; /* indexes of dirty slots */
+    uint32_t ndirty;
+} counters_t;
+
 typedef struct agg_op {
     sl_op_t base;
     sl_codec_t *codec;
     sl_buf_t a, b;  /* scratch: new aggregate, and aggregate's init output */
     sl_buf_t fwd;   /* scratch: the value forwarded by avg */
+    bool use_ct;    /* count with a counter table */
+    counters_t ct;
 } agg_op_t;
 
 /* ---- numbers ----------------------------------------------------------------------------------- */
@@ -179,6 +205,135 @@ static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size
     }
 }
 
+/* ---- count's counter table ------------------------------------------------------------------------- */
+
+static inline uint64_t ct_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    return h | 1;
+}
+
+/* Write every changed count into the store; the slots stay (clean). */
+static int ct_write(agg_op_t *g, sl_err_t *err)
+{
+    sl_op_t *op = &g->base;
+    counters_t *c = &g->ct;
+    int n = (int)c->ndirty;
+    for (uint32_t i = 0; i < c->ndirty; i++) {
+        ct_slot_t *s = &c->slots[c->dirty[i]];
+        sl_buf_reset(&g->a);
+        if (sl_codec_pack_i64(&g->a, s->count))
+            return -sl_err_set(err, SL_E_NOMEM, "node '%s': out of memory", op->ctx.node_name);
+        int rc = sl_kv_put(op->store, s->key, s->klen, g->a.data, g->a.len);
+        if (rc)
+            return -op_store_error(op, rc, "writing", err);
+        s->dirty = 0;
+    }
+    c->ndirty = 0;
+    return n;
+}
+
+static int agg_sync(sl_op_t *op, sl_err_t *err)
+{
+    agg_op_t *g = (agg_op_t *)op;
+    return g->use_ct && g->ct.ndirty ? ct_write(g, err) : 0;
+}
+
+/* The slot of key (the store's count when it enters), or NULL with *rc set. */
+static ct_slot_t *ct_get(agg_op_t *g, const uint8_t *key, size_t klen, int *rc, sl_err_t *err)
+{
+    sl_op_t *op = &g->base;
+    counters_t *c = &g->ct;
+    uint64_t h = ct_hash(key, klen);
+    if ((c->used + 1) * 2 > c->cap) { /* grow to CT_MAX, then write out and start empty */
+        uint32_t cap = c->cap ? c->cap * 2 : 1024;
+        if (cap > CT_MAX) {
+            if ((*rc = ct_write(g, err)) < 0)
+                return NULL;
+            cap = c->cap;
+        }
+        ct_slot_t *slots = calloc(cap, sizeof *slots);
+        uint32_t *dirty = malloc(cap / 2 * sizeof *dirty);
+        if (!slots || !dirty) {
+            free(slots);
+            free(dirty);
+            *rc = -sl_err_set(err, SL_E_NOMEM, "node '%s': out of memory", op->ctx.node_name);
+            return NULL;
+        }
+        uint32_t used = 0, nd = 0;
+        if (cap != c->cap) /* growing: keep the slots, clean or not */
+            for (uint32_t i = 0; i < c->cap; i++) {
+                if (!c->slots[i].hash)
+                    continue;
+                uint32_t j = (uint32_t)c->slots[i].hash & (cap - 1);
+                while (slots[j].hash)
+                    j = (j + 1) & (cap - 1);
+                slots[j] = c->slots[i];
+                if (slots[j].dirty)
+                    dirty[nd++] = j;
+                used++;
+            }
+        free(c->slots);
+        free(c->dirty);
+        *c = (counters_t){slots, cap, used, dirty, nd};
+    }
+    uint32_t i = (uint32_t)h & (c->cap - 1);
+    for (;; i = (i + 1) & (c->cap - 1)) {
+        ct_slot_t *s = &c->slots[i];
+        if (s->hash == h && s->klen == klen && !memcmp(s->key, key, klen))
+            return s;
+        if (!s->hash)
+            break;
+    }
+    const uint8_t *cur = NULL;
+    size_t cur_len = 0;
+    int64_t count = 0;
+    int src = sl_kv_get(op->store, NULL, key, klen, &cur, &cur_len);
+    if (src == 0) {
+        sl_num_t n;
+        if (stored_num(g, cur, cur_len, &n, err) != 0 || n.is_float) {
+            *rc = -corrupt_state(op, err);
+            return NULL;
+        }
+        count = n.i;
+    } else if (src != SL_S_ENOTFOUND) {
+        *rc = -op_store_error(op, src, "reading", err);
+        return NULL;
+    }
+    ct_slot_t *s = &c->slots[i];
+    s->hash = h;
+    s->count = count;
+    s->klen = (uint8_t)klen;
+    s->dirty = 0;
+    memcpy(s->key, key, klen);
+    c->used++;
+    return s;
+}
+
+static int ct_count(agg_op_t *g, const sl_rec_t *rec, sl_err_t *err)
+{
+    int rc = 0;
+    ct_slot_t *s = ct_get(g, rec->key, (size_t)rec->key_len, &rc, err);
+    if (!s)
+        return -rc;
+    s->count += sl_rec_is_retraction(rec) ? -1 : 1;
+    if (!s->dirty) {
+        s->dirty = 1;
+        g->ct.dirty[g->ct.ndirty++] = (uint32_t)(s - g->ct.slots);
+    }
+    return 0;
+}
+
 /* Null keys cannot be grouped and null values carry nothing to aggregate:
  * both are dropped and counted (Kafka Streams ignores them too). */
 static int agg_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
@@ -195,6 +350,8 @@ static int agg_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
     if ((size_t)rec->key_len > SL_STORE_MAX_KEY)
         return sl_err_set(err, SL_E_RECORD, "node '%s': key of %d bytes is longer than the store's %d",
                           op->ctx.node_name, rec->key_len, SL_STORE_MAX_KEY);
+    if (g->use_ct && rec->key_len > 0 && rec->key_len <= CT_KEY)
+        return ct_count(g, rec, err);
     const uint8_t *cur = NULL;
     size_t cur_len = 0;
     int rc = sl_kv_get(op->store, NULL, rec->key, (size_t)rec->key_len, &cur, &cur_len);
@@ -277,7 +434,10 @@ static int agg_open(sl_op_t *op, sl_err_t *err)
     if (sl_codec_new(&g->codec) != 0)
         return sl_err_set(err, SL_E_NOMEM, "node '%s': out of memory", op->ctx.node_name);
     int rc = op_open_store(op, agg_on_flush, agg_schema(op->spec.kind), err);
-    return rc ? rc : op_ttl_open(op, err);
+    if (rc || (rc = op_ttl_open(op, err)) != 0)
+        return rc;
+    g->use_ct = op->spec.kind == SL_OP_COUNT && !op->ttl_store && !op->ctx.store_shared;
+    return 0;
 }
 
 static void agg_close(sl_op_t *op)
@@ -287,6 +447,13 @@ static void agg_close(sl_op_t *op)
     sl_buf_free(&g->a);
     sl_buf_free(&g->b);
     sl_buf_free(&g->fwd);
+    free(g->ct.slots);
+    free(g->ct.dirty);
 }
 
-const op_vtab_t sl_op_agg_vt = {sizeof(agg_op_t), agg_open, agg_process, agg_close, NULL};
+const op_vtab_t sl_op_agg_vt = {
+    .size = sizeof(agg_op_t),
+    .open = agg_open,
+    .process = agg_process,
+    .close = agg_close,
+    .sync = agg_sync};

@@ -188,4 +188,9 @@ static int join_advance(sl_op_t *op, sl_err_t *err)
     return j->js->kind == SL_JOIN_STREAM_STREAM ? join_ss_advance(j, err) : 0;
 }
 
-const op_vtab_t sl_op_join_vt = {sizeof(join_op_t), join_open, join_process, join_close, join_advance};
+const op_vtab_t sl_op_join_vt = {
+    .size = sizeof(join_op_t),
+    .open = join_open,
+    .process = join_process,
+    .close = join_close,
+    .advance = join_advance};

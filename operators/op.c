@@ -90,6 +90,13 @@ int sl_op_advance(sl_op_t *op, sl_err_t *err)
     return op->vt->advance(op, err);
 }
 
+int sl_op_sync(sl_op_t *op, sl_err_t *err)
+{
+    if (!op || !op->vt->sync)
+        return 0;
+    return op->vt->sync(op, err);
+}
+
 sl_store_t *sl_op_store(const sl_op_t *op) { return op->store; }
 
 int sl_op_tick(sl_op_t *op, sl_err_t *err)

@@ -14,6 +14,10 @@ typedef struct op_vtab {
     /* Stream time moved without a record (an idle source): close what closes
      * by time alone (emit-final windows, unmatched join sides).  May be NULL. */
     int (*advance)(sl_op_t *op, sl_err_t *err);
+    /* Write what the instance holds outside its store into the store (before
+     * a flush, a checkpoint or a read of the store); returns how many entries
+     * it wrote (0: nothing held), or a negative SL_E_* code.  May be NULL. */
+    int (*sync)(sl_op_t *op, sl_err_t *err);
 } op_vtab_t;
 
 struct sl_op {

@@ -294,6 +294,7 @@ typedef struct sl_op_ctx {
     const int64_t *stream_time; /* the task's stream time: timestamp of updates forwarded at flush */
     sl_emit_t *out;             /* where the operator forwards */
     sl_op_stats_t *stats;
+    bool store_shared;          /* another node of the task reads this store (a join on the table) */
 } sl_op_ctx_t;
 
 /* Create an instance of `spec` for one task; stateful kinds open (create) their
@@ -318,6 +319,10 @@ int sl_op_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err);
  * unmatched stream-stream join results) and apply retention.  0, or a fatal
  * code. */
 int sl_op_advance(sl_op_t *op, sl_err_t *err);
+/* Write what the instance holds in memory outside its store (count's counter
+ * table) into the store, so that a flush, checkpoint or read of the store sees
+ * every update.  Returns how many entries it wrote, or a negative SL_E_*. */
+int sl_op_sync(sl_op_t *op, sl_err_t *err);
 
 /* A fatal error raised while forwarding from a flush listener (listeners
  * cannot return one): 0 when none, else the code, with its message in *err.

@@ -9,7 +9,7 @@
 
 static int pass_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err) { return sl_emit(op->ctx.out, rec); }
 
-const op_vtab_t sl_op_pass_vt = {sizeof(sl_op_t), NULL, pass_process, NULL, NULL};
+const op_vtab_t sl_op_pass_vt = {.size = sizeof(sl_op_t), .process = pass_process};
 
 /* ---- map ------------------------------------------------------------------------------------ */
 
@@ -36,7 +36,7 @@ static void map_close(sl_op_t *op)
     sl_buf_free(&m->scratch.value);
 }
 
-const op_vtab_t sl_op_map_vt = {sizeof(map_op_t), NULL, map_process, map_close, NULL};
+const op_vtab_t sl_op_map_vt = {.size = sizeof(map_op_t), .process = map_process, .close = map_close};
 
 /* ---- filter --------------------------------------------------------------------------------- */
 
@@ -48,7 +48,7 @@ static int filter_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
     return keep ? sl_emit(op->ctx.out, rec) : 0;
 }
 
-const op_vtab_t sl_op_filter_vt = {sizeof(sl_op_t), NULL, filter_process, NULL, NULL};
+const op_vtab_t sl_op_filter_vt = {.size = sizeof(sl_op_t), .process = filter_process};
 
 /* ---- flat_map and branch ----------------------------------------------------------------------
  * The callback emits straight into the downstream chain.  A negative return
@@ -64,7 +64,7 @@ static int flat_map_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
     return op_callback_error(op, op->spec.kind == SL_OP_BRANCH ? "branch" : "flat_map", err);
 }
 
-const op_vtab_t sl_op_flat_map_vt = {sizeof(sl_op_t), NULL, flat_map_process, NULL, NULL};
+const op_vtab_t sl_op_flat_map_vt = {.size = sizeof(sl_op_t), .process = flat_map_process};
 
 /* ---- select_key and group_by -------------------------------------------------------------------- */
 
@@ -121,8 +121,8 @@ static int group_by_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
 
 static void key_close(sl_op_t *op) { sl_buf_free(&((key_op_t *)op)->key); }
 
-const op_vtab_t sl_op_select_key_vt = {sizeof(key_op_t), NULL, select_key_process, key_close, NULL};
-const op_vtab_t sl_op_group_by_vt = {sizeof(key_op_t), NULL, group_by_process, key_close, NULL};
+const op_vtab_t sl_op_select_key_vt = {.size = sizeof(key_op_t), .process = select_key_process, .close = key_close};
+const op_vtab_t sl_op_group_by_vt = {.size = sizeof(key_op_t), .process = group_by_process, .close = key_close};
 
 /* ---- peek --------------------------------------------------------------------------------------- */
 
@@ -132,4 +132,4 @@ static int peek_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
     return sl_emit(op->ctx.out, rec);
 }
 
-const op_vtab_t sl_op_peek_vt = {sizeof(sl_op_t), NULL, peek_process, NULL, NULL};
+const op_vtab_t sl_op_peek_vt = {.size = sizeof(sl_op_t), .process = peek_process};

@@ -60,4 +60,4 @@ static int table_open(sl_op_t *op, sl_err_t *err)
     return rc ? rc : op_ttl_open(op, err);
 }
 
-const op_vtab_t sl_op_table_vt = {sizeof(sl_op_t), table_open, table_process, NULL, NULL};
+const op_vtab_t sl_op_table_vt = {.size = sizeof(sl_op_t), .open = table_open, .process = table_process};

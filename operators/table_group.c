@@ -128,4 +128,8 @@ static void tgroup_close(sl_op_t *op)
     sl_buf_free(&g->old_val);
 }
 
-const op_vtab_t sl_op_group_table_vt = {sizeof(tgroup_op_t), tgroup_open, tgroup_process, tgroup_close, NULL};
+const op_vtab_t sl_op_group_table_vt = {
+    .size = sizeof(tgroup_op_t),
+    .open = tgroup_open,
+    .process = tgroup_process,
+    .close = tgroup_close};

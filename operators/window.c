@@ -414,4 +414,9 @@ static void win_close(sl_op_t *op)
     slide_pending_free(&g->pend);
 }
 
-const op_vtab_t sl_op_window_vt = {sizeof(win_op_t), win_open, win_process, win_close, win_advance};
+const op_vtab_t sl_op_window_vt = {
+    .size = sizeof(win_op_t),
+    .open = win_open,
+    .process = win_process,
+    .close = win_close,
+    .advance = win_advance};

@@ -65,6 +65,65 @@ static void test_word_count_coalesces_updates_until_commit(void **state)
     assert_int_equal(n, 3);
 }
 
+/* Many keys (more than count's counter table holds: it is written out and
+ * emptied when full), short and long (over its 40-byte key limit: the store
+ * path), counted across commits and a reopen: the store, the forwarded
+ * updates and the state after the reopen all hold the exact counts. */
+#define MK_KEYS 50000
+#define MK_REC 150000
+
+static void mk_key(long i, char *k, size_t cap)
+{
+    long id = (i * 7919) % MK_KEYS;
+    if (id % 10 == 0)
+        snprintf(k, cap, "a-key-longer-than-forty-bytes-so-it-takes-the-store-path-%ld", id);
+    else
+        snprintf(k, cap, "k%ld", id);
+}
+
+static void test_count_over_more_keys_than_its_table_holds(void **state)
+{
+    et_fixture_t *f = *state;
+    assert_int_equal(sl_topo_new("mk", &f->topo), 0);
+    assert_int_equal(sl_topo_add_source(f->topo, "lines", lines_topic, 1, NULL), 0);
+    assert_int_equal(sl_topo_add_group_by(f->topo, "by-value", "lines", word_key, NULL), 0);
+    assert_int_equal(sl_topo_add_count(f->topo, "count", "by-value", "mk-counts"), 0);
+    assert_int_equal(sl_topo_add_sink(f->topo, "out", "count", "counts"), 0);
+    et_build(f->topo);
+    et_open(f);
+    int64_t *want = calloc(MK_KEYS, sizeof *want), *got = calloc(MK_KEYS, sizeof *got);
+    char k[128];
+    for (long i = 0; i < MK_REC; i++) {
+        mk_key(i, k, sizeof k);
+        et_pipe(f, "lines", "x", k, i);
+        want[(i * 7919) % MK_KEYS]++;
+        if (i == MK_REC / 3) {
+            et_commit(f);
+            et_reopen(f); /* uncommitted counts are gone; the committed ones come back from the store */
+        }
+    }
+    et_commit(f);
+    /* the latest forwarded value of each key is its count */
+    sl_rec_t r;
+    while (sl_driver_read(f->drv, "counts", &r) == 1) {
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)r.key_len, (const char *)r.key);
+        const char *digits = strrchr(key, key[0] == 'k' ? 'k' : '-') + 1;
+        bool fl;
+        got[atol(digits)] = (int64_t)et_num(r.value, (size_t)r.value_len, &fl);
+    }
+    for (long id = 0; id < MK_KEYS; id++) {
+        if (got[id] != want[id])
+            fail_msg("key %ld: forwarded %lld, counted %lld", id, (long long)got[id], (long long)want[id]);
+    }
+    for (long i = 0; i < MK_KEYS; i += 997) { /* mk_key(i) is key (i * 7919) % MK_KEYS */
+        mk_key(i, k, sizeof k);
+        assert_int_equal(store_int(f, "mk-counts", k), want[(i * 7919) % MK_KEYS]);
+    }
+    free(want);
+    free(got);
+}
+
 static void test_word_count_every_record_shows_each_update(void **state)
 {
     et_fixture_t *f = *state;
@@ -321,6 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_word_count_coalesces_updates_until_commit, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_word_count_every_record_shows_each_update, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_count_over_more_keys_than_its_table_holds, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_null_grouping_keys_are_dropped_and_counted, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_state_survives_reopen_after_commit_only, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_commit_interval_commits_on_wall_clock, et_setup, et_teardown),
