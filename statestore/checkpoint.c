@@ -87,6 +87,11 @@ int ss_store_write(sl_store_t *s, MDB_txn *txn)
         if (e->flags & CE_ABSENT) {
             rc = mdb_del(txn, s->dbi, &k, NULL);
         } else {
+            if (s->kind == SL_STORE_WINDOW) { /* an upper bound: an aborted transaction only weakens it */
+                int64_t t = ss_primary_time(s->kind, ce_key(e), e->klen);
+                if (t > s->max_time_written)
+                    s->max_time_written = t;
+            }
             MDB_val v = {e->vlen, e->val};
             rc = mdb_put(txn, s->dbi, &k, &v, 0);
         }

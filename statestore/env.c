@@ -448,6 +448,19 @@ static int store_create_txn(sl_store_t *s, int64_t *stream_time, sl_err_t *err)
         mdb_txn_abort(txn);
         return ss_mdb_err(err, rc, "store %s: open database", s->name);
     }
+    s->max_time_written = INT64_MIN;
+    if (s->kind == SL_STORE_WINDOW) { /* the time index's last key starts with the latest window start */
+        MDB_cursor *cur;
+        MDB_val tk, tv;
+        if ((rc = mdb_cursor_open(txn, s->tdbi, &cur))) {
+            mdb_txn_abort(txn);
+            return ss_mdb_err(err, rc, "store %s: open time index", s->name);
+        }
+        rc = mdb_cursor_get(cur, &tk, &tv, MDB_LAST);
+        s->max_time_written = rc == 0 && tk.mv_size >= 8 ? sl_codec_get_i64(tk.mv_data) : rc == MDB_NOTFOUND ? INT64_MIN
+                                                                                                            : INT64_MAX;
+        mdb_cursor_close(cur);
+    }
     if ((rc = ss_desc_encode(s, &env->scratch))) {
         mdb_txn_abort(txn);
         return sl_err_set(err, rc, "store %s: out of memory", s->name);

@@ -140,6 +140,7 @@ struct sl_store {
     int64_t committed_stream_time;
     int64_t cutoff;           /* times below are expired (INT64_MIN: none) */
     int64_t committed_cutoff; /* what LMDB holds (retention deletes done up to here) */
+    int64_t max_time_written; /* window stores: no LMDB entry has a later start (INT64_MIN: empty) */
     bool stream_time_dirty;
     bool flushing;            /* inside its flush listener: writes to it are refused */
     int open_iters;           /* writer-view iterators open on it */

@@ -28,10 +28,15 @@ int ss_get(sl_store_t *s, sl_snap_t *snap, const uint8_t *ek, size_t eklen, cons
         return 0;
     }
     c->misses++;
-    MDB_txn *txn = ss_rtxn(s->env);
-    if (!txn)
-        return SL_S_EIO;
-    int rc = mdb_get(txn, s->dbi, &k, &v);
+    int rc;
+    if (s->kind == SL_STORE_WINDOW && ss_primary_time(s->kind, ek, eklen) > s->max_time_written) {
+        rc = MDB_NOTFOUND; /* a window later than any LMDB holds: a new one (the common case) */
+    } else {
+        MDB_txn *txn = ss_rtxn(s->env);
+        if (!txn)
+            return SL_S_EIO;
+        rc = mdb_get(txn, s->dbi, &k, &v);
+    }
     if (rc && rc != MDB_NOTFOUND)
         return ss_mdb_err(NULL, rc, "get");
     /* Keep what was read (or that the key is absent) while there is room

@@ -153,6 +153,47 @@ static int list_one(void *arg, const sl_store_info_t *i)
     return 0;
 }
 
+static const char *wget(sl_store_t *s, const char *k, int64_t t)
+{
+    static char buf[64];
+    const uint8_t *v;
+    size_t n;
+    int rc = sl_win_get(s, NULL, k, strlen(k), t, &v, &n);
+    if (rc == SL_S_ENOTFOUND)
+        return "(none)";
+    assert_int_equal(rc, 0);
+    snprintf(buf, sizeof buf, "%.*s", (int)n, (const char *)v);
+    return buf;
+}
+
+/* A get of a window later than any LMDB holds skips LMDB: committed windows
+ * must still be found (no read cache: every get that misses goes to LMDB),
+ * also after a reopen and after later windows were committed. */
+static void test_gets_find_committed_windows_with_or_without_a_cache(void **state)
+{
+    st_fixture_t *f = *state;
+    sl_store_t *s = st_store(f, "w", SL_STORE_WINDOW, 0, 1); /* 1-byte cache: reads go to LMDB */
+    wput(s, "a", 100, "a100");
+    wput(s, "a", 200, "a200");
+    st_checkpoint(f);
+    assert_string_equal(wget(s, "a", 200), "a200");
+    assert_string_equal(wget(s, "a", 300), "(none)");
+    wput(s, "a", 300, "a300");
+    wput(s, "b", -5, "b-5");
+    st_checkpoint(f);
+    assert_string_equal(wget(s, "a", 300), "a300");
+    assert_string_equal(wget(s, "b", -5), "b-5");
+    st_reopen_env(f);
+    s = st_store(f, "w", SL_STORE_WINDOW, 0, 1);
+    assert_string_equal(wget(s, "a", 100), "a100");
+    assert_string_equal(wget(s, "a", 300), "a300");
+    assert_string_equal(wget(s, "a", 301), "(none)");
+    assert_string_equal(wget(s, "b", -5), "b-5");
+    wput(s, "c", 1000, "c1000");
+    st_checkpoint(f);
+    assert_string_equal(wget(s, "c", 1000), "c1000");
+}
+
 static void test_store_metadata_is_listed(void **state)
 {
     st_fixture_t *f = *state;
@@ -196,6 +237,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_expires_windows_as_stream_time_advances, st_setup,
                                         st_teardown),
         cmocka_unit_test_setup_teardown(test_expired_cached_updates_are_not_written, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_gets_find_committed_windows_with_or_without_a_cache, st_setup,
+                                        st_teardown),
         cmocka_unit_test_setup_teardown(test_store_metadata_is_listed, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_entries_counts_committed_windows_as_of_a_snapshot, st_setup, st_teardown),
     };
