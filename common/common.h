@@ -119,4 +119,15 @@ void sl_fs_rmrf(const char *path);
 int64_t sl_now_ms(void);      /* wall clock, ms since the epoch */
 int64_t sl_mono_ns(void);     /* monotonic, for durations */
 
+/* ---- calendar (time.c) ------------------------------------------------------- */
+
+/* Days since 1970-01-01 of y-m-d (proleptic Gregorian), and back. */
+int64_t sl_days_from_civil(int64_t y, int m, int d);
+void sl_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+/* ISO-8601 -> epoch ms: a date ("2026-11-25", real days only), or a date and
+ * time with 'T' (or 't' or ' '), optional seconds and fraction ('.' or ','; up
+ * to 9 digits, ms kept), and 'Z' or an offset ("+01:00", "-0130"); no zone is
+ * UTC.  0, or -1 if malformed. */
+int sl_time_parse_iso(const char *s, size_t n, int64_t *ms);
+
 #endif

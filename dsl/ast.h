@@ -156,8 +156,6 @@ typedef struct sl_eval_ctx {
 } sl_eval_ctx_t;
 int sl_eval(const sl_eval_ctx_t *cx, const sl_expr_t *e, sl_value_t *out, sl_err_t *err);
 bool sl_value_truthy(const sl_value_t *v);
-/* ISO-8601 ("2026-11-25T12:00:00.5Z", "+01:00" offsets, a bare date) -> epoch ms; -1 if malformed. */
-int sl_time_parse_iso(const char *s, size_t n, int64_t *ms);
 /* Key bytes for a value: a string as is, anything else as JSON text. */
 int sl_value_key_bytes(const sl_value_t *v, sl_buf_t *out, sl_err_t *err);
 /* The value key bytes stand for: JSON text of a number, true, false, null, an

@@ -108,97 +108,12 @@ static int to_text(sl_arena_t *a, const sl_value_t *v, sl_value_t *out, sl_err_t
 
 /* ---- time: ISO-8601 UTC <-> epoch ms (proleptic Gregorian, civil-from-days) ---- */
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int digits(const char *s, size_t n, size_t *i, int count, int *out)
-{
-    *out = 0;
-    for (int k = 0; k < count; k++, (*i)++) {
-        if (*i >= n || s[*i] < '0' || s[*i] > '9')
-            return -1;
-        *out = *out * 10 + (s[*i] - '0');
-    }
-    return 0;
-}
-
-/* "2026-11-25", "2026-11-25T12:00:00", with ".123", and "Z" or "+01:00". */
-int sl_time_parse_iso(const char *s, size_t n, int64_t *ms)
-{
-    size_t i = 0;
-    int y, mo, d, h = 0, mi = 0, se = 0, frac = 0;
-    if (digits(s, n, &i, 4, &y) || i >= n || s[i++] != '-' || digits(s, n, &i, 2, &mo) || i >= n ||
-        s[i++] != '-' || digits(s, n, &i, 2, &d))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31)
-        return -1;
-    int64_t off_min = 0;
-    if (i < n) {
-        if (s[i] != 'T' && s[i] != ' ')
-            return -1;
-        i++;
-        if (digits(s, n, &i, 2, &h) || i >= n || s[i++] != ':' || digits(s, n, &i, 2, &mi))
-            return -1;
-        if (i < n && s[i] == ':') {
-            i++;
-            if (digits(s, n, &i, 2, &se))
-                return -1;
-        }
-        if (i < n && s[i] == '.') {
-            i++;
-            int scale = 100, nd = 0;
-            while (i < n && s[i] >= '0' && s[i] <= '9') {
-                frac += (s[i] - '0') * scale;
-                scale /= 10;
-                i++;
-                nd++;
-            }
-            if (!nd)
-                return -1;
-        }
-        if (h > 23 || mi > 59 || se > 60)
-            return -1;
-        if (i < n && s[i] == 'Z') {
-            i++;
-        } else if (i < n && (s[i] == '+' || s[i] == '-')) {
-            int sign = s[i++] == '-' ? -1 : 1, oh, om;
-            if (digits(s, n, &i, 2, &oh) || i >= n || s[i++] != ':' || digits(s, n, &i, 2, &om))
-                return -1;
-            off_min = sign * (oh * 60 + om);
-        }
-        if (i != n)
-            return -1;
-    }
-    *ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi - off_min) * 60000 + (int64_t)se * 1000 + frac;
-    return 0;
-}
-
 static int format_iso(sl_arena_t *a, int64_t ms, sl_value_t *out)
 {
     int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
     int64_t rem = ms - days * 86400000, y;
     int m, d;
-    civil_from_days(days, &y, &m, &d);
+    sl_civil_from_days(days, &y, &m, &d);
     char *p = sl_arena_alloc(a, 40);
     if (!p)
         return -1;

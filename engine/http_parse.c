@@ -152,42 +152,6 @@ int http_parse_bool(const char *s, size_t n, bool *v)
 
 /* ---- times ---------------------------------------------------------------------------------------- */
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard
- * Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* Exactly `digits` decimal digits at s[*i]; advances *i. */
-static int digits_at(const char *s, size_t n, size_t *i, int digits, int *v)
-{
-    if (n - *i < (size_t)digits)
-        return -1;
-    int r = 0;
-    for (int k = 0; k < digits; k++) {
-        char c = s[*i + (size_t)k];
-        if (c < '0' || c > '9')
-            return -1;
-        r = r * 10 + (c - '0');
-    }
-    *i += (size_t)digits;
-    *v = r;
-    return 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dm[m - 1];
-}
-
 int http_parse_time(const char *s, size_t n, int64_t *ms)
 {
     if (n == 0)
@@ -195,62 +159,7 @@ int http_parse_time(const char *s, size_t n, int64_t *ms)
     /* Epoch milliseconds: all digits (with an optional sign).  A date has '-' after 4 digits. */
     if (n < 5 || s[4] != '-' || s[0] == '-' || s[0] == '+')
         return http_parse_int(s, n, INT64_MIN / 2, INT64_MAX / 2, ms);
-    size_t i = 0;
-    int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
-    if (digits_at(s, n, &i, 4, &y) || i >= n || s[i++] != '-' || digits_at(s, n, &i, 2, &mo) || i >= n ||
-        s[i++] != '-' || digits_at(s, n, &i, 2, &d))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
-        return -1;
-    int64_t off_min = 0;
-    if (i < n) {
-        if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
-            return -1;
-        i++;
-        if (digits_at(s, n, &i, 2, &h) || i >= n || s[i++] != ':' || digits_at(s, n, &i, 2, &mi))
-            return -1;
-        if (i < n && s[i] == ':') {
-            i++;
-            if (digits_at(s, n, &i, 2, &sec))
-                return -1;
-            if (i < n && (s[i] == '.' || s[i] == ',')) {
-                i++;
-                size_t start = i;
-                int scale = 100;
-                while (i < n && s[i] >= '0' && s[i] <= '9') {
-                    frac += (s[i] - '0') * scale; /* milliseconds: digits past the third are dropped */
-                    scale /= 10;
-                    i++;
-                }
-                if (i == start || i - start > 9)
-                    return -1;
-            }
-        }
-        if (h > 23 || mi > 59 || sec > 60) /* 60: a leap second, read as :59 + 1 s */
-            return -1;
-        if (i < n) {
-            if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
-                i++;
-            } else if (s[i] == '+' || s[i] == '-') {
-                int sign = s[i] == '-' ? -1 : 1, oh, om;
-                i++;
-                if (digits_at(s, n, &i, 2, &oh))
-                    return -1;
-                if (i < n && s[i] == ':')
-                    i++;
-                if (digits_at(s, n, &i, 2, &om) || oh > 23 || om > 59)
-                    return -1;
-                off_min = sign * (oh * 60 + om);
-            } else {
-                return -1;
-            }
-        }
-    }
-    if (i != n)
-        return -1;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off_min * 60;
-    *ms = secs * 1000 + frac;
-    return 0;
+    return sl_time_parse_iso(s, n, ms);
 }
 
 /* ---- continuation tokens ---------------------------------------------------------------------------------
