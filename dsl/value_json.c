@@ -77,6 +77,16 @@ static void skip_ws(jp_t *j)
         j->p++;
 }
 
+/* After an array element or object member: 1 at ',' (another follows), 0 at
+ * `close` (the end), -1 otherwise; consumes what it read. */
+static int next_item(jp_t *j, char close)
+{
+    skip_ws(j);
+    if (j->p < j->end && (*j->p == ',' || *j->p == close))
+        return *j->p++ == ',';
+    return -1;
+}
+
 static int hex4(const unsigned char *p, int32_t *v)
 {
     *v = 0;
@@ -279,16 +289,11 @@ static int parse_array(jp_t *j, sl_value_t *out, int depth)
             if ((rc = parse_value(j, &items[n], depth + 1)) != J_OK)
                 return rc;
             n++;
-            skip_ws(j);
-            if (j->p < j->end && *j->p == ',') {
-                j->p++;
-                continue;
-            }
-            if (j->p < j->end && *j->p == ']') {
-                j->p++;
+            int more = next_item(j, ']');
+            if (more < 0)
+                return J_NOT_MINE;
+            if (!more)
                 break;
-            }
-            return J_NOT_MINE;
         }
     }
     sl_value_t *final = items;
@@ -332,16 +337,11 @@ static int parse_object(jp_t *j, sl_value_t *out, int depth)
             if ((rc = parse_value(j, &m[n].val, depth + 1)) != J_OK)
                 return rc;
             n++;
-            skip_ws(j);
-            if (j->p < j->end && *j->p == ',') {
-                j->p++;
-                continue;
-            }
-            if (j->p < j->end && *j->p == '}') {
-                j->p++;
+            int more = next_item(j, '}');
+            if (more < 0)
+                return J_NOT_MINE;
+            if (!more)
                 break;
-            }
-            return J_NOT_MINE;
         }
     }
     sl_member_t *final = sl_arena_alloc(j->a, (n ? n : 1) * sizeof *final);
