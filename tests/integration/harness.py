@@ -41,6 +41,16 @@ def check_eq(got, want, what):
         raise TestFailure("%s: got %r, expected %r" % (what, got, want))
 
 
+def word_counts(lines):
+    """The reference of the word-count examples: lower-cased words split on single spaces."""
+    c = {}
+    for line in lines:
+        for w in line.lower().split(" "):
+            if w:
+                c[w] = c.get(w, 0) + 1
+    return c
+
+
 def wait_for(pred, timeout_s, what, interval_s=0.05):
     """Poll pred() until it returns a true value (returned) or fail after timeout_s."""
     deadline = time.monotonic() + timeout_s

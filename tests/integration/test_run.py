@@ -6,7 +6,6 @@ and duplicates nothing; a bad job file is refused with file:line:col and exit 2.
 
 Usage: /usr/bin/python3 test_run.py PATH_TO_SLUICE [CASE...]"""
 
-import collections
 import json
 import os
 import random
@@ -15,7 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, check_eq, run, run_cases, wait_for, TestFailure  # noqa: E402
+from harness import check, check_eq, run, run_cases, wait_for, word_counts, TestFailure  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WORDCOUNT = os.path.join(ROOT, "examples", "wordcount.sl")
@@ -44,15 +43,6 @@ def latest(records):
         check_eq(val["word"], key, "the record key is the word")
         counts[key] = val["count"]
     return counts
-
-
-def expect_counts(lines):
-    c = collections.Counter()
-    for line in lines:
-        for w in line.lower().split(" "):
-            if w:
-                c[w] += 1
-    return dict(c)
 
 
 def wait_counts(b, want, what):
@@ -87,7 +77,7 @@ def test_wordcount_fed_and_read_by_kcat(ctx):
     b = ctx.broker(command=["run", WORDCOUNT])
     lines = ["hello world", "hello sluice", "Hello again  world"]
     produce(b, lines)
-    wait_counts(b, expect_counts(lines), "word counts")
+    wait_counts(b, word_counts(lines), "word counts")
     check_increasing(read_counts(b))
     # the job's repartition topic keeps its records whatever their timestamps
     r = run([ctx.sluice, "topics", "list", "--bootstrap", b.bootstrap], what="sluice topics list")
@@ -103,12 +93,12 @@ def test_restart_resumes_where_it_committed(ctx):
     b = ctx.broker(command=["run", WORDCOUNT])
     first = lines_of(2000, 1)
     produce(b, first)
-    wait_counts(b, expect_counts(first), "first batch counted")
+    wait_counts(b, word_counts(first), "first batch counted")
     b.stop()
     b.start()
     second = lines_of(1500, 2)
     produce(b, second)
-    wait_counts(b, expect_counts(first + second), "counts continue after a clean restart")
+    wait_counts(b, word_counts(first + second), "counts continue after a clean restart")
     check_increasing(read_counts(b))
 
 
@@ -120,7 +110,7 @@ def test_sigkill_loses_and_duplicates_nothing(ctx):
     b.kill()
     b.start()
     produce(b, lines[10000:])
-    wait_counts(b, expect_counts(lines), "counts after SIGKILL and restart")
+    wait_counts(b, word_counts(lines), "counts after SIGKILL and restart")
     check_increasing(read_counts(b))
 
 

@@ -11,7 +11,6 @@ both jobs.
 
 Usage: /usr/bin/python3 test_server.py PATH_TO_SLUICE [CASE...]"""
 
-import collections
 import json
 import os
 import re
@@ -21,7 +20,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import check, check_eq, run, run_cases, wait_for  # noqa: E402
+from harness import check, check_eq, run, run_cases, wait_for, word_counts  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -42,15 +41,6 @@ def consume(b, topic):
 def rows(path):
     with open(path, encoding="utf-8") as f:
         return [tuple(line.rstrip("\n").split("\t", 1)) for line in f if line.strip()]
-
-
-def counts_of(lines):
-    c = collections.Counter()
-    for line in lines:
-        for w in line.lower().split(" "):
-            if w:
-                c[w] += 1
-    return dict(c)
 
 
 def latest_counts(b):
@@ -87,7 +77,7 @@ def test_server_runs_a_folder_of_jobs_and_resumes(ctx):
     def enriched():
         return sorted((k, json.dumps(json.loads(v), sort_keys=True)) for k, v in consume(b, "enriched-clicks"))
     wait_for(lambda: enriched() == want_enriched, 20, "enriched-clicks to hold the expected records", 0.2)
-    wait_for(lambda: latest_counts(b) == counts_of(lines1), 20, "word-counts after the first lines", 0.2)
+    wait_for(lambda: latest_counts(b) == word_counts(lines1), 20, "word-counts after the first lines", 0.2)
     wait_for(lambda: "status: wordcount running:" in b.stderr_text(), 5, "a status line per job")
 
     # HTTP: status of every job (the broken one failed), metrics, a table query.
@@ -103,7 +93,7 @@ def test_server_runs_a_folder_of_jobs_and_resumes(ctx):
     check('sluice_job_up{job="wordcount"} 1' in metrics and 'sluice_job_up{job="broken"} 0' in metrics,
           "sluice_job_up per job")
     the = json.loads(urllib.request.urlopen(base + "/v1/tables/word_counts/keys/the", timeout=5).read())
-    check_eq(the["value"], counts_of(lines1)["the"], "GET /v1/tables/word_counts/keys/the")
+    check_eq(the["value"], word_counts(lines1)["the"], "GET /v1/tables/word_counts/keys/the")
     users = json.loads(urllib.request.urlopen(base + "/v1/tables/users/keys/alice", timeout=5).read())
     check_eq(users["value"]["name"], "Alice", "the users table of the other job")
 
@@ -121,7 +111,7 @@ def test_server_runs_a_folder_of_jobs_and_resumes(ctx):
     wait_for(lambda: b.stderr_text().count("job wordcount (") >= 2, 15, "the jobs to start again")
     lines2 = ["the fox again", "and THE dog"]
     produce(b, "text-lines", [("", l) for l in lines2])
-    wait_for(lambda: latest_counts(b) == counts_of(lines1 + lines2), 20,
+    wait_for(lambda: latest_counts(b) == word_counts(lines1 + lines2), 20,
              "word counts continuing from the first run (no re-processing)", 0.2)
     more = [("alice", json.dumps({"user": "alice", "page": "/again"}))]
     produce(b, "clicks", more)
