@@ -6,6 +6,7 @@
 #define SL_COMMON_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -20,6 +21,14 @@ typedef struct sl_err {
     int line;
     int col;
 } sl_err_t;
+
+/* An empty report without zeroing all of it (`= {0}` writes ~800 bytes: too
+ * much for a path taken once per record). */
+static inline void sl_err_clear(sl_err_t *e)
+{
+    e->msg[0] = e->file[0] = '\0';
+    e->line = e->col = 0;
+}
 
 /* Format a message into `err` (no-op when err is NULL).  Returns `code` so a
  * caller can write `return sl_err_set(err, SL_B_EIO, "...")`. */
@@ -97,6 +106,23 @@ static inline void sl_put_be64(uint8_t *p, uint64_t v)
 {
     sl_put_be32(p, (uint32_t)(v >> 32));
     sl_put_be32(p + 4, (uint32_t)v);
+}
+
+/* n bytes equal, without a library call: for the short keys (words, ids) that
+ * hash tables compare on every probe. */
+static inline bool sl_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+    }
+    for (; n; n--)
+        if (*a++ != *b++)
+            return false;
+    return true;
 }
 
 /* ---- files (fs.c) -------------------------------------------------------------

@@ -213,7 +213,8 @@ static int sync_tasks(sl_driver_t *d, sl_err_t *err)
 {
     int total = 0;
     for (int i = 0; i < d->n_tasks; i++) {
-        sl_err_t e = {0};
+        sl_err_t e;
+        sl_err_clear(&e);
         int n = sl_task_sync(d->tasks[i], &e);
         if (n < 0) {
             fail(d, -n, &e, err);
@@ -227,7 +228,8 @@ static int sync_tasks(sl_driver_t *d, sl_err_t *err)
 /* One flush: operators write what they hold, stateful operators forward, sinks queue. */
 static int flush_once(sl_driver_t *d, sl_err_t *err)
 {
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     int rc = 0;
     for (int round = 0; round < 16; round++) { /* the flush may feed operators that hold updates again */
         int n = sync_tasks(d, err);
@@ -239,7 +241,8 @@ static int flush_once(sl_driver_t *d, sl_err_t *err)
             break;
     }
     if (rc) {
-        sl_err_t m = {0};
+        sl_err_t m;
+        sl_err_clear(&m);
         sl_err_set(&m, SL_E_STORE, "driver: flushing the stores: %s", e.msg);
         return fail(d, SL_E_STORE, &m, err);
     }
@@ -254,7 +257,8 @@ static int deliver(sl_driver_t *d, int t, const sl_rec_t *rec, sl_err_t *err)
 {
     dtopic_t *tp = &d->topics[t];
     for (size_t i = 0; i < tp->n_consumers; i++) {
-        sl_err_t e = {0};
+        sl_err_t e;
+        sl_err_clear(&e);
         int rc = sl_task_process(tp->consumers[i].task, tp->consumers[i].source, rec, &e);
         if (rc)
             return fail(d, rc, &e, err);
@@ -316,7 +320,8 @@ static bool str_is(const msgpack_object *o, const char *s)
 
 static int meta_restore(sl_driver_t *d, sl_err_t *err)
 {
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     sl_buf_reset(&d->scratch);
     int rc = sl_env_meta_get(d->env, NULL, META_NAME, &d->scratch, &e);
     if (rc == SL_S_ENOTFOUND)
@@ -361,7 +366,8 @@ int sl_driver_commit(sl_driver_t *d, sl_err_t *err)
     if (meta_encode(d, &d->scratch))
         return sl_err_set(err, SL_E_NOMEM, "out of memory");
     sl_meta_t meta = {META_NAME, d->scratch.data, d->scratch.len};
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     if ((rc = sl_env_checkpoint(d->env, &meta, 1, &e)) != 0)
         return sl_err_set(err, SL_E_STORE, "driver: checkpoint failed: %s", e.msg);
     d->last_commit = d->wall;
@@ -412,7 +418,8 @@ int sl_driver_advance_stream_time(sl_driver_t *d, int64_t t, sl_err_t *err)
     if (d->fatal)
         return fail(d, d->fatal, &d->fatal_err, err);
     for (int i = 0; i < d->n_tasks; i++) {
-        sl_err_t e = {0};
+        sl_err_t e;
+        sl_err_clear(&e);
         int rc = sl_task_advance(d->tasks[i], t, &e);
         if (rc < 0)
             return fail(d, rc, &e, err);
@@ -609,7 +616,8 @@ int sl_driver_new(const sl_topo_t *t, const char *dir, const sl_driver_opts_t *o
     sl_env_config_t cfg;
     sl_env_config_default(&cfg);
     cfg.no_sync = !d->opts.sync;
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     if ((rc = sl_env_open(dir, &cfg, &d->env, &e)) != 0) {
         rc = sl_err_set(err, SL_E_STORE, "driver: opening state in %s: %s", dir, e.msg);
         goto fail;

@@ -42,7 +42,7 @@ int32_t sl_murmur2(const void *key, size_t len)
 
 int32_t sl_partition_for_key(const void *key, size_t len, int32_t partitions)
 {
-    if (partitions <= 0)
+    if (partitions <= 1) /* one partition: every key's (no hash to compute) */
         return 0;
     return (int32_t)(((uint32_t)sl_murmur2(key, len) & 0x7fffffffu) % (uint32_t)partitions);
 }

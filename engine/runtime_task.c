@@ -37,7 +37,8 @@ static int out_finish(rt_task_t *t, size_t oi)
     o->b.hdr.base_sequence = (int32_t)(o->seq & 0x7fffffff); /* wraps like Kafka's sequences */
     size_t off = t->outbox.len;
     int32_t count = o->b.count;
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     if (t->n_pend == t->cap_pend) {
         size_t cap = t->cap_pend ? t->cap_pend * 2 : 16;
         rt_pending_t *p = realloc(t->pend, cap * sizeof *p);
@@ -94,7 +95,8 @@ static int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
     if (seq < a->next)
         return 0;
     a->next = seq + 1;
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     int rc = sl_task_process(d->task, o->direct_src, rec, &e);
     if (rc) {
         task_fail(d, rc, "", e.msg);
@@ -220,7 +222,8 @@ static int to_rec(rt_task_t *t, const sl_record_t *r, sl_rec_header_t **hv, size
 /* Through the task; `ets`: the event time already taken (merged inputs). */
 static int process_record_at(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const sl_record_t *r, const int64_t *ets)
 {
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     sl_rec_t rec;
     if (to_rec(t, r, &w->hv, &w->cap_hv, &rec) != 0)
         return t->fatal;
@@ -241,7 +244,8 @@ static int process_record(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const sl_re
 /* Records of one stored batch at or after s->offset, through the task. */
 static int poll_batch(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const uint8_t *p, size_t len, int *n)
 {
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     if (sl_batch_iter_start(&w->it, p, len, &e) != 0)
         return task_fail(t, SL_E_IO, "reading an input batch: ", e.msg);
     int64_t skip_below = handed_skip_below(t, &w->it.hdr);
@@ -269,7 +273,8 @@ static int cursor_next(rt_task_t *t, size_t i)
 {
     rt_cursor_t *c = &t->cursors[i];
     rt_src_t *s = &t->srcs[i];
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     c->have = false;
     for (;;) {
         if (c->in_batch) {
@@ -364,7 +369,8 @@ static int poll_merged(rt_worker_t *w, rt_task_t *t, int *n, sl_err_t *err)
     size_t chunk = rt->opts.max_poll_bytes / t->n_srcs > 65536 ? rt->opts.max_poll_bytes / t->n_srcs : 65536;
     for (size_t i = 0; i < t->n_srcs; i++) {
         rt_cursor_t *c = &t->cursors[i];
-        sl_err_t e = {0};
+        sl_err_t e;
+        sl_err_clear(&e);
         sl_buf_reset(&c->buf);
         c->pos = 0;
         c->in_batch = false;
@@ -413,7 +419,8 @@ int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
         return t->fatal;
     for (size_t i = 0; t->n_srcs == 1 && i < t->n_srcs; i++) {
         rt_src_t *s = &t->srcs[i];
-        sl_err_t e = {0};
+        sl_err_t e;
+        sl_err_clear(&e);
         sl_buf_reset(&w->rbuf);
         if (rt->logs->read(s->part, s->offset, rt->opts.max_poll_bytes, &w->rbuf, &e) != 0) {
             task_fail(t, SL_E_IO, "reading input: ", e.msg);
@@ -571,7 +578,8 @@ static int sync_touched(rt_task_t *t, sl_err_t *err)
 
 static int meta_restore(rt_task_t *t, sl_err_t *err)
 {
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     int rc = sl_env_meta_get(t->env, NULL, META_NAME, &t->meta, &e);
     if (rc == SL_S_ENOTFOUND)
         return 0;
@@ -642,12 +650,14 @@ static int publish_pending(rt_task_t *t)
 {
     for (size_t i = 0; i < t->n_pend; i++) {
         rt_out_t *o = &t->outs[t->pend[i].out];
-        sl_err_t e = {0};
+        sl_err_t e;
+        sl_err_clear(&e);
         if (t->rt->logs->append(o->part, t->outbox.data + t->pend[i].off, t->pend[i].len, &e) != 0)
             return task_fail(t, SL_E_IO, "publishing output: ", e.msg);
         o->touched = true;
     }
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     if (sync_touched(t, &e) != 0)
         return task_fail(t, SL_E_IO, "", e.msg);
     t->n_pend = 0;
@@ -674,7 +684,8 @@ static void commit_done(rt_task_t *t, int64_t start_ns)
  * task's producer id).  No output byte is written twice. */
 static int commit_replayable(rt_task_t *t, int64_t start_ns, sl_err_t *err)
 {
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     int rc;
     if (publish_pending(t) != 0)
         return task_error(t, err);
@@ -715,7 +726,8 @@ static int scan_published(rt_task_t *t, sl_err_t *err)
                 break;
             for (size_t pos = 0; pos + SL_BATCH_HEADER_SIZE <= buf.len;) {
                 sl_batch_header_t h;
-                sl_err_t e = {0};
+                sl_err_t e;
+                sl_err_clear(&e);
                 if (sl_batch_parse_header(buf.data + pos, buf.len - pos, &h, &e) != 0 ||
                     sl_batch_size(&h) > buf.len - pos) {
                     rc = sl_err_set(err, SL_E_IO, "task %d_%d: scanning an output log: %s", t->sub, t->partition,
@@ -744,7 +756,8 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err)
     if (t->fatal)
         return task_error(t, err);
     int64_t start_ns = sl_mono_ns();
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     int rc;
     /* What this task handed over must be in its readers' checkpoints before
      * this one says its inputs are consumed. */
@@ -883,7 +896,8 @@ int rt_task_open(sl_runtime_t *rt, rt_task_t *t, int sub, int partition, sl_err_
     sl_env_config_t cfg;
     sl_env_config_default(&cfg);
     cfg.no_sync = !rt->opts.sync;
-    sl_err_t e = {0};
+    sl_err_t e;
+    sl_err_clear(&e);
     if (sl_env_open(dir, &cfg, &t->env, &e) != 0)
         return sl_err_set(err, SL_E_STORE, "opening state in %s: %s", dir, e.msg);
     sl_task_io_t io = {on_sink, on_dead_letter, t};
@@ -1061,7 +1075,8 @@ int rt_task_purge(rt_task_t *t, int64_t now, sl_err_t *err)
         }
         if (before <= s->purged)
             continue;
-        sl_err_t e = {0};
+        sl_err_t e;
+        sl_err_clear(&e);
         if (rt->logs->trim(s->part, before, &e) != 0)
             return sl_err_set(err, SL_E_IO, "task %d_%d: purging %s: %s", t->sub, t->partition, s->topic, e.msg);
         s->purged = before;

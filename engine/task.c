@@ -155,7 +155,8 @@ static int task_process(sl_task_t *task, int source, const sl_rec_t *rec, const 
         task->stream_time = r.timestamp;
     for (size_t i = 0; task->has_ttl && i < task->n_nodes; i++) { /* expire before the record sees the state */
         tnode_t *tn = &task->nodes[i];
-        sl_err_t e = {0};
+        sl_err_t e;
+        sl_err_clear(&e);
         int trc = tn->op && tn->def->spec.ttl_ms > 0 ? sl_op_tick(tn->op, &e) : 0;
         if (trc) {
             task->fatal_rc = trc;

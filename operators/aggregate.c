@@ -16,14 +16,14 @@
  * store by sl_op_sync before every flush, checkpoint or read of the store
  * (sl_task_flush).  Keys longer than CT_KEY, a TTL, or a store another node
  * reads (a join on the table) keep the store path. */
-#define CT_KEY 40
+#define CT_KEY 18
 #define CT_MAX (1u << 16) /* slots at most; a full table is written out and emptied */
 
 typedef struct ct_slot {
-    uint64_t hash; /* 0: free */
-    int64_t count;
+    uint32_t hash; /* 0: free */
     uint8_t klen, dirty;
     uint8_t key[CT_KEY];
+    int64_t count;
 } ct_slot_t;
 
 typedef struct counters {
@@ -207,7 +207,7 @@ static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size
 
 /* ---- count's counter table ------------------------------------------------------------------------- */
 
-static inline uint64_t ct_hash(const uint8_t *p, size_t n)
+static inline uint32_t ct_hash(const uint8_t *p, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
     for (; n >= 8; p += 8, n -= 8) {
@@ -220,7 +220,7 @@ static inline uint64_t ct_hash(const uint8_t *p, size_t n)
     memcpy(&w, p, n);
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 32;
-    return h | 1;
+    return (uint32_t)h | 1;
 }
 
 /* Write every changed count into the store; the slots stay (clean). */
@@ -254,8 +254,8 @@ static ct_slot_t *ct_get(agg_op_t *g, const uint8_t *key, size_t klen, int *rc, 
 {
     sl_op_t *op = &g->base;
     counters_t *c = &g->ct;
-    uint64_t h = ct_hash(key, klen);
-    if ((c->used + 1) * 2 > c->cap) { /* grow to CT_MAX, then write out and start empty */
+    uint32_t h = ct_hash(key, klen);
+    if ((c->used + 1) * 4 > c->cap * 3) { /* grow to CT_MAX, then write out and start empty */
         uint32_t cap = c->cap ? c->cap * 2 : 1024;
         if (cap > CT_MAX) {
             if ((*rc = ct_write(g, err)) < 0)
@@ -263,7 +263,7 @@ static ct_slot_t *ct_get(agg_op_t *g, const uint8_t *key, size_t klen, int *rc, 
             cap = c->cap;
         }
         ct_slot_t *slots = calloc(cap, sizeof *slots);
-        uint32_t *dirty = malloc(cap / 2 * sizeof *dirty);
+        uint32_t *dirty = malloc(cap / 4 * 3 * sizeof *dirty);
         if (!slots || !dirty) {
             free(slots);
             free(dirty);
@@ -290,7 +290,7 @@ static ct_slot_t *ct_get(agg_op_t *g, const uint8_t *key, size_t klen, int *rc, 
     uint32_t i = (uint32_t)h & (c->cap - 1);
     for (;; i = (i + 1) & (c->cap - 1)) {
         ct_slot_t *s = &c->slots[i];
-        if (s->hash == h && s->klen == klen && !memcmp(s->key, key, klen))
+        if (s->hash == h && s->klen == klen && sl_bytes_eq(s->key, key, klen))
             return s;
         if (!s->hash)
             break;
@@ -374,7 +374,8 @@ static void agg_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
 {
     agg_op_t *g = arg;
     sl_op_t *op = &g->base;
-    sl_err_t err = {0};
+    sl_err_t err;
+    sl_err_clear(&err);
     sl_rec_t rec = {
         .key = e->key,
         .key_len = (int32_t)e->key_len,

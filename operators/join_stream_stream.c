@@ -83,7 +83,8 @@ static int close_windows(join_op_t *j, sl_store_t *s, int side, int64_t st, sl_e
     int64_t from = old == INT64_MIN ? INT64_MIN : sat_sub(old, d), to = sat_sub(st, d); /* [from, to) closed now */
     if (side_is_outer(j->js, side) && to > from) {
         sl_iter_t *it;
-        sl_err_t serr = {0};
+        sl_err_t serr;
+        sl_err_clear(&serr);
         if ((rc = sl_win_fetch_all(s, NULL, from, to - 1, 0, &it, &serr)) != 0)
             return store_error(j, s, rc, "scanning", err);
         sl_entry_t e;
@@ -149,7 +150,8 @@ static int match(join_op_t *j, const sl_rec_t *rec, bool *matched, sl_err_t *err
     int64_t hi = sat_add(t, j->side ? js->before_ms : js->after_ms);
     bool flag = side_is_outer(js, !j->side); /* partners that wait for their window to close */
     sl_iter_t *it;
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     int rc = sl_win_fetch(j->other, NULL, rec->key, (size_t)rec->key_len, lo, hi, 0, &it, &serr);
     if (rc)
         return store_error(j, j->other, rc, "reading", err);
@@ -275,7 +277,8 @@ int join_ss_open(join_op_t *j, sl_err_t *err)
         .value_schema = "join buffer: (u8 flags, u32 length, value bytes)*",
         .retention_ms = sat_add(close_delay(j->js, j->side), 1), /* > 0: 0 would keep everything */
     };
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     int rc = sl_store_open(op->ctx.env, op->ctx.store_name, &cfg, &op->store, &serr);
     if (rc)
         return sl_err_set(err, rc == SL_S_ENOMEM ? SL_E_NOMEM : SL_E_STORE, "node '%s': opening store '%s': %s",

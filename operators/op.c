@@ -124,7 +124,8 @@ int op_open_store(sl_op_t *op, sl_store_flush_fn on_flush, const char *value_sch
         .on_flush = on_flush,
         .flush_arg = op,
     };
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     int rc = sl_store_open(op->ctx.env, op->ctx.store_name, &cfg, &op->store, &serr);
     if (rc)
         return sl_err_set(err, rc == SL_S_ENOMEM ? SL_E_NOMEM : SL_E_STORE, "node '%s': opening store '%s': %s",

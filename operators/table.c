@@ -48,7 +48,8 @@ static void table_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
     op->ctx.stats->updates_forwarded++;
     int rc = sl_emit(op->ctx.out, &rec);
     if (rc) {
-        sl_err_t err = {0};
+        sl_err_t err;
+        sl_err_clear(&err);
         sl_err_set(&err, rc, "node '%s': forwarding an update failed (%d)", op->ctx.node_name, rc);
         op_set_pending(op, rc, &err);
     }

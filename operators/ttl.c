@@ -26,7 +26,8 @@ int op_ttl_open(sl_op_t *op, sl_err_t *err)
                           op->ctx.store_name);
     sl_store_config_t cfg = {.kind = SL_STORE_KV, .key_schema = "'l' key | 'i' time key",
                              .value_schema = "last update time (8 bytes) | empty"};
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     int rc = sl_store_open(op->ctx.env, name, &cfg, &op->ttl_store, &serr);
     if (rc)
         return sl_err_set(err, rc == SL_S_ENOMEM ? SL_E_NOMEM : SL_E_STORE, "node '%s': opening store '%s': %s",
@@ -117,7 +118,8 @@ int op_ttl_expire(sl_op_t *op, op_ttl_expire_fn expire, sl_err_t *err)
         uint8_t keys[TTL_BATCH][SL_STORE_MAX_KEY];
         size_t lens[TTL_BATCH], n = 0;
         sl_iter_t *it = NULL;
-        sl_err_t ierr = {0};
+        sl_err_t ierr;
+        sl_err_clear(&ierr);
         int rc = sl_kv_prefix(op->ttl_store, NULL, "i", 1, 0, &it, &ierr);
         if (rc)
             return ttl_error(op, rc, err);

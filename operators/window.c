@@ -93,7 +93,8 @@ int win_fold_panes(win_op_t *g, const uint8_t *key, size_t klen, int64_t from, i
 {
     sl_op_t *op = &g->base;
     sl_iter_t *it;
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     int rc = sl_win_fetch(op->store, NULL, key, klen, from, to, 0, &it, &serr);
     if (rc)
         return op_store_error(op, rc, "reading", err);
@@ -135,7 +136,8 @@ static int first_pane_in(win_op_t *g, const uint8_t *key, size_t klen, int64_t w
     if (p == w)
         return 1;
     sl_iter_t *it;
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     int rc = sl_win_fetch(g->base.store, NULL, key, klen, w, p - 1, 0, &it, &serr);
     if (rc)
         return op_store_error(&g->base, rc, "reading", err);
@@ -167,7 +169,8 @@ static int tw_close_through(win_op_t *g, int64_t st, sl_err_t *err)
     if (w_lo > w_hi)
         return 0;
     sl_iter_t *it;
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     int rc = sl_win_fetch_all(op->store, NULL, w_lo, g->pane_mode ? w_hi + g->size - 1 : w_hi, 0, &it, &serr);
     if (rc)
         return op_store_error(op, rc, "reading", err);
@@ -228,7 +231,8 @@ static void tw_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
 {
     win_op_t *g = arg;
     sl_op_t *op = &g->base;
-    sl_err_t err = {0};
+    sl_err_t err;
+    sl_err_clear(&err);
     int rc = 0;
     if (!e->val) /* this operator never deletes; retention drops silently */
         return;
@@ -394,7 +398,8 @@ static int win_open(sl_op_t *op, sl_err_t *err)
         .on_flush = !changes ? NULL : session ? sess_on_flush : sliding ? slide_on_flush : tw_on_flush,
         .flush_arg = op,
     };
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     int rc = sl_store_open(op->ctx.env, op->ctx.store_name, &cfg, &op->store, &serr);
     if (rc)
         return sl_err_set(err, rc == SL_S_ENOMEM ? SL_E_NOMEM : SL_E_STORE, "node '%s': opening store '%s': %s",

@@ -54,7 +54,8 @@ int sess_close_through(win_op_t *g, int64_t st, sl_err_t *err)
     if (hi < lo)
         return 0;
     sl_iter_t *it;
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     int rc = sl_sess_find(op->store, NULL, NULL, 0, lo, hi, 0, &it, &serr);
     if (rc)
         return op_store_error(op, rc, "reading", err);
@@ -99,7 +100,8 @@ int sess_process(win_op_t *g, const sl_rec_t *rec, sl_err_t *err)
     }
     g->cb_rc = 0;
     g->cur = rec;
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     rc = sl_sess_merge(op->store, rec->key, (size_t)rec->key_len, t, t, g->w.gap_ms,
                        g->a.data ? g->a.data : (const uint8_t *)"", g->a.len, sess_merge, g, NULL, NULL, &serr);
     g->cur = NULL;
@@ -116,7 +118,8 @@ void sess_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
 {
     win_op_t *g = arg;
     sl_op_t *op = &g->base;
-    sl_err_t err = {0};
+    sl_err_t err;
+    sl_err_clear(&err);
     const uint8_t *v = NULL;
     size_t n = 0;
     int rc = e->val ? win_value_out(g, e->val, e->val_len, &v, &n, &err) : 0;

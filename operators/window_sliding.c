@@ -135,7 +135,8 @@ static int close_through(win_op_t *g, int64_t st, bool pending_only, sl_err_t *e
     if (hi < lo)
         return 0;
     sl_iter_t *it;
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     int rc = sl_win_fetch_all(op->store, NULL, lo, hi, 0, &it, &serr);
     if (rc)
         return op_store_error(op, rc, "reading", err);
@@ -196,7 +197,8 @@ void slide_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
 {
     win_op_t *g = arg;
     sl_op_t *op = &g->base;
-    sl_err_t err = {0};
+    sl_err_t err;
+    sl_err_clear(&err);
     bool same;
     if (!e->val)
         return;
@@ -209,7 +211,8 @@ void slide_on_flush(void *arg, sl_store_t *store, const sl_entry_t *e)
     if (st != INT64_MIN && lo < st - g->w.grace_ms) /* still open: t + 1 + grace > st */
         lo = st - g->w.grace_ms;
     sl_iter_t *it = NULL;
-    sl_err_t serr = {0};
+    sl_err_t serr;
+    sl_err_clear(&serr);
     if (rc == 0 && lo <= e->start + g->size &&
         (rc = sl_win_fetch(op->store, NULL, g->last_key.data, g->last_key.len, lo, e->start + g->size, 0, &it,
                            &serr)) != 0)

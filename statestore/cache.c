@@ -92,34 +92,18 @@ static void lru_push_front(cache_t *c, centry_t *e)
     c->lru_first = e;
 }
 
-/* Key equality without a library call: keys are mostly short (words, ids). */
-static inline bool key_eq(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    for (; n >= 8; a += 8, b += 8, n -= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y)
-            return false;
-    }
-    for (; n; n--)
-        if (*a++ != *b++)
-            return false;
-    return true;
-}
-
 centry_t *cache_find(cache_t *c, const uint8_t *key, size_t klen)
 {
     uint32_t h = hash_key(key, klen);
     centry_t *l = c->last;
-    if (l && l->hash == h && l->klen == klen && key_eq(ce_key(l), key, klen))
+    if (l && l->hash == h && l->klen == klen && sl_bytes_eq(ce_key(l), key, klen))
         return l; /* referenced already: a read-modify-write's second lookup */
     size_t mask = c->nslots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const cslot_t *s = &c->slots[i];
         if (!s->e)
             return NULL;
-        if (s->hash == h && s->e->klen == klen && key_eq(ce_key(s->e), key, klen)) {
+        if (s->hash == h && s->e->klen == klen && sl_bytes_eq(ce_key(s->e), key, klen)) {
             s->e->flags |= CE_REF;
             c->last = s->e;
             return s->e;
