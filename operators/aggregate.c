@@ -16,14 +16,14 @@
  * store by sl_op_sync before every flush, checkpoint or read of the store
  * (sl_task_flush).  Keys longer than CT_KEY, a TTL, or a store another node
  * reads (a join on the table) keep the store path. */
-#define CT_KEY 18
+#define CT_KEY 40
 #define CT_MAX (1u << 16) /* slots at most; a full table is written out and emptied */
 
 typedef struct ct_slot {
-    uint32_t hash; /* 0: free */
+    uint64_t hash; /* 0: free */
+    int64_t count;
     uint8_t klen, dirty;
     uint8_t key[CT_KEY];
-    int64_t count;
 } ct_slot_t;
 
 typedef struct counters {
@@ -207,7 +207,7 @@ static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size
 
 /* ---- count's counter table ------------------------------------------------------------------------- */
 
-static inline uint32_t ct_hash(const uint8_t *p, size_t n)
+static inline uint64_t ct_hash(const uint8_t *p, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
     for (; n >= 8; p += 8, n -= 8) {
@@ -220,7 +220,7 @@ static inline uint32_t ct_hash(const uint8_t *p, size_t n)
     memcpy(&w, p, n);
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 32;
-    return (uint32_t)h | 1;
+    return h | 1;
 }
 
 /* Write every changed count into the store; the slots stay (clean). */
@@ -254,7 +254,7 @@ static ct_slot_t *ct_get(agg_op_t *g, const uint8_t *key, size_t klen, int *rc, 
 {
     sl_op_t *op = &g->base;
     counters_t *c = &g->ct;
-    uint32_t h = ct_hash(key, klen);
+    uint64_t h = ct_hash(key, klen);
     if ((c->used + 1) * 4 > c->cap * 3) { /* grow to CT_MAX, then write out and start empty */
         uint32_t cap = c->cap ? c->cap * 2 : 1024;
         if (cap > CT_MAX) {
