@@ -108,6 +108,23 @@ static inline void sl_put_be64(uint8_t *p, uint64_t v)
     sl_put_be32(p + 4, (uint32_t)v);
 }
 
+/* 64-bit multiply-xorshift over 8-byte words: for in-memory hash tables of
+ * application keys (not a partitioner: that is murmur2); several bytes per cycle. */
+static inline uint64_t sl_hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 32);
+}
+
 /* n bytes equal, without a library call: for the short keys (words, ids) that
  * hash tables compare on every probe. */
 static inline bool sl_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)

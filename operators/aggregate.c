@@ -207,21 +207,7 @@ static int agg_update(agg_op_t *g, const sl_rec_t *rec, const uint8_t *cur, size
 
 /* ---- count's counter table ------------------------------------------------------------------------- */
 
-static inline uint64_t ct_hash(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 32;
-    return h | 1;
-}
+static inline uint64_t ct_hash(const uint8_t *p, size_t n) { return sl_hash_bytes(p, n) | 1; }
 
 /* Write every changed count into the store; the slots stay (clean). */
 static int ct_write(agg_op_t *g, sl_err_t *err)

@@ -168,10 +168,13 @@ static int tw_close_through(win_op_t *g, int64_t st, sl_err_t *err)
     int64_t w_lo = floor_div(lo + g->advance - 1, g->advance) * g->advance, w_hi = win_last(g, hi);
     if (w_lo > w_hi)
         return 0;
+    int rc = g->use_tt ? tt_take_closing(g, w_hi, err) : 0;
+    if (rc)
+        return rc;
     sl_iter_t *it;
     sl_err_t serr;
     sl_err_clear(&serr);
-    int rc = sl_win_fetch_all(op->store, NULL, w_lo, g->pane_mode ? w_hi + g->size - 1 : w_hi, 0, &it, &serr);
+    rc = sl_win_fetch_all(op->store, NULL, w_lo, g->pane_mode ? w_hi + g->size - 1 : w_hi, 0, &it, &serr);
     if (rc)
         return op_store_error(op, rc, "reading", err);
     sl_entry_t e;
@@ -186,6 +189,8 @@ static int tw_close_through(win_op_t *g, int64_t st, sl_err_t *err)
         if (!g->pane_mode || g->pane == g->size) { /* a tumbling window is its one pane: no fold, no seek */
             if (e.start > w_hi)
                 continue;
+            if (g->use_tt && (rc = tt_emit_closing(g, &e, err)) != 0) /* the table's windows sorting first */
+                break;
             const uint8_t *v;
             size_t vlen;
             if ((rc = win_value_out(g, e.val, e.val_len, &v, &vlen, err)) == 0 &&
@@ -200,6 +205,8 @@ static int tw_close_through(win_op_t *g, int64_t st, sl_err_t *err)
         }
     }
     sl_iter_close(it);
+    if (!rc && n >= 0 && g->use_tt)
+        rc = tt_emit_closing(g, NULL, err);
     if (rc)
         return rc == SL_E_RECORD ? SL_E_STORE : rc; /* never the current record's fault */
     return n < 0 ? op_store_error(op, n, "reading", err) : 0;
@@ -314,6 +321,8 @@ static int win_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
     int64_t w1 = win_last(g, t);
     if (win_closed(g, w1, st))
         return win_late(g, rec, st, err);
+    if (g->pane_mode && g->use_tt && rec->key_len <= TT_KEY)
+        return tt_update(g, rec, w1, err);
     if (g->pane_mode)
         return win_pane_update(g, rec, floor_div(t, g->pane) * g->pane, err);
     for (int64_t w = w1; w >= win_first(g, t) && !win_closed(g, w, st); w -= g->advance)
@@ -404,7 +413,16 @@ static int win_open(sl_op_t *op, sl_err_t *err)
     if (rc)
         return sl_err_set(err, rc == SL_S_ENOMEM ? SL_E_NOMEM : SL_E_STORE, "node '%s': opening store '%s': %s",
                           op->ctx.node_name, op->ctx.store_name, serr.msg[0] ? serr.msg : sl_store_strerror(rc));
+    g->use_tt = g->w.kind == SL_WINDOW_TUMBLING && !changes && g->pane_mode && !op->ctx.store_shared;
+    g->tt.min_start = INT64_MAX;
+    g->tt.store_hi = sl_win_max_start(op->store);
     return 0;
+}
+
+static int win_sync(sl_op_t *op, sl_err_t *err)
+{
+    win_op_t *g = (win_op_t *)op;
+    return g->use_tt && g->tt.ndirty ? tt_sync(g, err) : 0;
 }
 
 static void win_close(sl_op_t *op)
@@ -417,6 +435,7 @@ static void win_close(sl_op_t *op)
     sl_buf_free(&g->key);
     sl_buf_free(&g->last_key);
     slide_pending_free(&g->pend);
+    tt_free(&g->tt);
 }
 
 const op_vtab_t sl_op_window_vt = {
@@ -424,4 +443,5 @@ const op_vtab_t sl_op_window_vt = {
     .open = win_open,
     .process = win_process,
     .close = win_close,
-    .advance = win_advance};
+    .advance = win_advance,
+    .sync = win_sync};

@@ -36,6 +36,36 @@ typedef struct slide_pending {
     sl_buf_t keys;
 } slide_pending_t;
 
+/* Tumbling windows, emit final, numeric kinds: the open windows in memory
+ * (window_table.c).  A slot is one cache line; keys up to TT_KEY bytes. */
+#define TT_KEY 30
+#define TT_DIRTY 1u  /* changed since the store last had it */
+#define TT_STORED 2u /* the store holds this window (maybe an older value) */
+#define TT_ANY 4u    /* wacc_t.any */
+#define TT_FLOAT 8u  /* num is a double */
+
+typedef struct tt_slot {
+    uint64_t hash; /* 0: free */
+    int64_t start;
+    int64_t count;
+    union {
+        int64_t i;
+        double f;
+    } num;
+    uint8_t klen, flags;
+    uint8_t key[TT_KEY];
+} tt_slot_t;
+
+typedef struct wtable {
+    tt_slot_t *slots, *spare; /* open addressing, linear probing, load <= 3/4; spare: reused by rebuilds */
+    uint32_t cap, spare_cap, used, ndirty;
+    uint32_t *dirty;          /* indexes of the dirty slots */
+    int64_t min_start;        /* no slot starts earlier (INT64_MAX: empty) */
+    int64_t store_hi;         /* the store may hold windows starting at or before this one */
+    tt_slot_t *closing;       /* tt_take_closing: the closing windows only the table has, in scan order */
+    size_t nclosing, next_closing, cap_closing;
+} wtable_t;
+
 typedef struct win_op {
     sl_op_t base;
     sl_window_spec_t w;
@@ -56,6 +86,8 @@ typedef struct win_op {
     sl_err_t cb_err;
     const sl_rec_t *cur;         /* the record being merged */
     slide_pending_t pend;        /* sliding windows, emit changes */
+    bool use_tt;                 /* tumbling, emit final, numeric: open windows in tt */
+    wtable_t tt;
 } win_op_t;
 
 /* True for count, sum, min, max, avg. */
@@ -96,6 +128,20 @@ int win_flush_key(win_op_t *g, sl_store_t *store, const sl_entry_t *e, bool *sam
 
 /* Dead-letter rec as late (counts it). */
 int win_late(win_op_t *g, const sl_rec_t *rec, int64_t stream_time, sl_err_t *err);
+
+/* window_table.c */
+/* Fold rec into its window p in the table (reading the store first when it
+ * may hold p). */
+int tt_update(win_op_t *g, const sl_rec_t *rec, int64_t p, sl_err_t *err);
+/* Write the changed slots into the store: how many, or a negative SL_E_* code. */
+int tt_sync(win_op_t *g, sl_err_t *err);
+/* Windows starting at or before w_hi close: the ones the store holds get
+ * their last value written (the store scan forwards them); the others leave
+ * the table for g->tt.closing, sorted in the scan's order. */
+int tt_take_closing(win_op_t *g, int64_t w_hi, sl_err_t *err);
+/* Forward the taken windows that sort before `before` (NULL: all that are left). */
+int tt_emit_closing(win_op_t *g, const sl_entry_t *before, sl_err_t *err);
+void tt_free(wtable_t *t);
 
 /* window_sliding.c */
 int slide_process(win_op_t *g, const sl_rec_t *rec, sl_err_t *err);

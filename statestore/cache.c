@@ -8,24 +8,7 @@
 
 #include "ss.h"
 
-/* 64-bit multiply-xorshift over 8-byte words; quality is ample for a chained
- * table keyed by application keys, and it runs at several bytes per cycle. */
-static inline uint32_t hash_key(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
-        p += 8, n -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 32;
-    return (uint32_t)h;
-}
+static inline uint32_t hash_key(const uint8_t *p, size_t n) { return (uint32_t)sl_hash_bytes(p, n); }
 
 int cache_init(cache_t *c, size_t bound)
 {

@@ -280,6 +280,10 @@ int sl_win_get(sl_store_t *s, sl_snap_t *snap, const void *key, size_t key_len, 
 int sl_win_fetch(sl_store_t *s, sl_snap_t *snap, const void *key, size_t key_len, int64_t t_from, int64_t t_to,
                  int flags, sl_iter_t **it, sl_err_t *err);
 
+/* No window in LMDB starts after this (INT64_MIN: none); an upper bound,
+ * raised by checkpoints.  Cached updates not checkpointed yet are not counted. */
+int64_t sl_win_max_start(const sl_store_t *s);
+
 /* Windows of every key with t_from <= start <= t_to, ordered by (start, key), from
  * the time index.  Writer view cost: O(cache entries) to gather cached updates,
  * plus the cursor scan. */

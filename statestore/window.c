@@ -80,3 +80,5 @@ int sl_win_fetch_all(sl_store_t *s, sl_snap_t *snap, int64_t t_from, int64_t t_t
                     .hi_excl = true};
     return ss_iter_open(s, snap, true, &r, NULL, flags, it, err);
 }
+
+int64_t sl_win_max_start(const sl_store_t *s) { return s->kind == SL_STORE_WINDOW ? s->max_time_written : INT64_MIN; }

@@ -199,11 +199,13 @@ static void make_input(hrec_t *in)
     }
 }
 
+static int64_t g_size = H_SIZE, g_adv = H_ADV; /* the windows the brute-force checks expect */
+
 static void brute(const hrec_t *in, int key, int64_t w, int64_t *count, int64_t *sum)
 {
     *count = *sum = 0;
     for (int i = 0; i < N_REC; i++)
-        if (in[i].key == key && in[i].ts >= w && in[i].ts < w + H_SIZE)
+        if (in[i].key == key && in[i].ts >= w && in[i].ts < w + g_size)
             ++*count, *sum += in[i].val;
 }
 
@@ -222,9 +224,9 @@ static void check_topic(et_fixture_t *f, const char *topic, const hrec_t *in, bo
             continue; /* the closing record's key */
         int64_t s, e;
         rec_window(&r, &s, &e);
-        assert_int_equal(e - s, H_SIZE);
-        assert_int_equal(s % H_ADV, 0);
-        assert_true(s / H_ADV < N_WIN);
+        assert_int_equal(e - s, g_size);
+        assert_int_equal(s % g_adv, 0);
+        assert_true(s / g_adv < N_WIN);
         int64_t c, sum;
         brute(in, key, s, &c, &sum);
         bool fl;
@@ -232,9 +234,9 @@ static void check_topic(et_fixture_t *f, const char *topic, const hrec_t *in, bo
         if (v != (double)(is_sum ? sum : c))
             fail_msg("%s k%d [%lld,%lld): got %g, expected %lld", topic, key, (long long)s, (long long)e, v,
                      (long long)(is_sum ? sum : c));
-        if (once && seen[key][s / H_ADV])
+        if (once && seen[key][s / g_adv])
             fail_msg("%s k%d [%lld,%lld): forwarded twice", topic, key, (long long)s, (long long)e);
-        seen[key][s / H_ADV]++;
+        seen[key][s / g_adv]++;
     }
 }
 
@@ -244,10 +246,10 @@ static void check_all_seen(const hrec_t *in, int (*seen)[N_WIN])
     for (int k = 0; k < N_KEYS; k++)
         for (int64_t slot = 0; slot < N_WIN; slot++) {
             int64_t c, sum;
-            brute(in, k, slot * H_ADV, &c, &sum);
+            brute(in, k, slot * g_adv, &c, &sum);
             if (c > 0 && !seen[k][slot])
-                fail_msg("k%d [%lld,+%d) has %lld records but was never forwarded", k, (long long)(slot * H_ADV),
-                         H_SIZE, (long long)c);
+                fail_msg("k%d [%lld,+%lld) has %lld records but was never forwarded", k, (long long)(slot * g_adv),
+                         (long long)g_size, (long long)c);
         }
 }
 
@@ -284,6 +286,108 @@ static void test_hopping_final_matches_brute_force(void **state)
     free(in);
     free(seen);
     free(seen_sum);
+}
+
+/* Tumbling, emit final: the open windows live in the operator's table and
+ * reach the store only at commits; closing merges the two.  Commits every 500
+ * records (some windows close from the table alone, some from the store with
+ * later updates in the table), and a reopen after a commit (the table starts
+ * empty: windows still open are read back from the store). */
+static void test_tumbling_final_table_and_store_match_brute_force(void **state)
+{
+    et_fixture_t *f = *state;
+    hrec_t *in = calloc(N_REC, sizeof *in);
+    int(*seen)[N_WIN] = calloc(N_KEYS, sizeof *seen);
+    int(*seen_sum)[N_WIN] = calloc(N_KEYS, sizeof *seen_sum);
+    make_input(in);
+    g_size = g_adv = 90;
+    sl_window_spec_t w = {.kind = SL_WINDOW_TUMBLING, .size_ms = 90, .grace_ms = 60, .emit = SL_WINDOW_EMIT_FINAL};
+    build_windowed(f, &w, true);
+    et_open(f);
+    for (int i = 0; i < N_REC; i++) {
+        pipe_input(f, in, i);
+        if (i % 500 == 499)
+            et_commit(f);
+        if (i == 1499)
+            et_reopen(f);
+        check_topic(f, "counts", in, false, seen, true);
+        check_topic(f, "sums", in, true, seen_sum, true);
+    }
+    assert_int_equal(sl_driver_queued(f->drv, "win-dlq"), 0);
+    et_pipe_num(f, "in", "zz", 0, false, 1000000); /* closes every window */
+    check_topic(f, "counts", in, false, seen, true);
+    check_topic(f, "sums", in, true, seen_sum, true);
+    check_all_seen(in, seen);
+    check_all_seen(in, seen_sum);
+    g_size = H_SIZE, g_adv = H_ADV;
+    free(in);
+    free(seen);
+    free(seen_sum);
+}
+
+/* One window forwarded in the store scan's order (key length, then bytes)
+ * whoever held each key: "b" and the 40-byte key reach the store (a commit,
+ * and a key too long for the table), the others only the table, piped in
+ * reverse order. */
+static void test_tumbling_final_order_mixes_table_and_store(void **state)
+{
+    et_fixture_t *f = *state;
+    sl_window_spec_t w = {.kind = SL_WINDOW_TUMBLING, .size_ms = 10, .emit = SL_WINDOW_EMIT_FINAL};
+    build_windowed(f, &w, false);
+    et_open(f);
+    const char *lng = "llllllllllllllllllllllllllllllllllllllll";
+    et_pipe(f, "in", "b", "x", 1);
+    et_commit(f);
+    et_pipe(f, "in", "zz", "x", 2);
+    et_pipe(f, "in", lng, "x", 3);
+    et_pipe(f, "in", "ab", "x", 3);
+    char k[2] = {0, 0};
+    for (k[0] = 'y'; k[0] >= 'a'; k[0]--)
+        et_pipe(f, "in", k, "x", k[0] == 'b' ? 5 : 4);
+    et_pipe(f, "in", "ab", "x", 6);
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+    et_pipe(f, "in", "~", "x", 10); /* closes [0,10) */
+    for (k[0] = 'a'; k[0] <= 'y'; k[0]++)
+        expect_win(f, "counts", k, 0, 10, k[0] == 'b' ? 2 : 1);
+    expect_win(f, "counts", "ab", 0, 10, 2);
+    expect_win(f, "counts", "zz", 0, 10, 1);
+    expect_win(f, "counts", lng, 0, 10, 1);
+    assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
+}
+
+/* More open windows than the table holds (65536 slots): it is written out
+ * and emptied, and the store answers for what it dropped. */
+static void test_tumbling_final_more_keys_than_the_table_holds(void **state)
+{
+    et_fixture_t *f = *state;
+    sl_window_spec_t w = {.kind = SL_WINDOW_TUMBLING, .size_ms = 10, .emit = SL_WINDOW_EMIT_FINAL};
+    build_windowed(f, &w, false);
+    et_open(f);
+    enum { KEYS = 70000 };
+    char key[16];
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < KEYS; i++) {
+            snprintf(key, sizeof key, "k%d", i);
+            if (pass == 0 || i % 3 == 0)
+                et_pipe(f, "in", key, "x", 5);
+        }
+    et_pipe(f, "in", "zz", "x", 10); /* closes [0,10) */
+    unsigned char *seen = calloc(KEYS, 1);
+    sl_rec_t r;
+    int n = 0;
+    while (sl_driver_read(f->drv, "counts", &r) == 1) {
+        assert_true(r.key_len > 1 && r.key_len < 10 && r.key[0] == 'k');
+        int i = atoi((const char *)r.key + 1);
+        snprintf(key, sizeof key, "k%d", i);
+        assert_true(et_bytes_eq(r.key, r.key_len, key));
+        bool fl;
+        assert_true(et_num(r.value, (size_t)r.value_len, &fl) == (i % 3 == 0 ? 2 : 1));
+        assert_false(seen[i]);
+        seen[i] = 1;
+        n++;
+    }
+    assert_int_equal(n, KEYS);
+    free(seen);
 }
 
 static void test_hopping_changes_matches_brute_force(void **state)
@@ -833,6 +937,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_window_after_repartition, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_hopping_final_matches_brute_force, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_hopping_changes_matches_brute_force, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_tumbling_final_table_and_store_match_brute_force, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_tumbling_final_order_mixes_table_and_store, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_tumbling_final_more_keys_than_the_table_holds, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_sliding_final_matches_brute_force, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_sliding_changes_matches_brute_force, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_sliding_changes_closing_between_commits_keeps_last_update, et_setup,
