@@ -21,6 +21,7 @@ struct tnode {
     sl_task_t *task;
     const topo_node_t *def;
     sl_op_t *op;    /* NULL for sinks */
+    bool pass;      /* the op only forwards (sources, window specs): node_process skips it */
     sl_op_stats_t stats;
     tedge_t *out;
     size_t n_out;
@@ -84,7 +85,10 @@ static int node_process(tnode_t *n, const sl_rec_t *rec)
     sl_err_t err;
     err.msg[0] = '\0';
     int rc;
-    if (n->op) {
+    if (n->pass) {
+        n->stats.records_in++;
+        rc = node_forward(&n->emit, 0, rec);
+    } else if (n->op) {
         rc = sl_op_process(n->op, rec, &err);
     } else {
         n->stats.records_in++;
@@ -320,6 +324,7 @@ static int node_open(sl_task_t *task, tnode_t *n, sl_err_t *err)
                 ctx.store_shared = true;
         }
     }
+    n->pass = n->def->spec.kind == SL_OP_PASS || n->def->spec.kind == SL_OP_WINDOW;
     return sl_op_open(&n->def->spec, &ctx, &n->op, err);
 }
 
