@@ -56,13 +56,19 @@ typedef struct tt_slot {
     uint8_t key[TT_KEY];
 } tt_slot_t;
 
+typedef struct tt_order {
+    uint64_t k;
+    uint32_t i; /* index into closing */
+} tt_order_t;
+
 typedef struct wtable {
     tt_slot_t *slots, *spare; /* open addressing, linear probing, load <= 3/4; spare: reused by rebuilds */
     uint32_t cap, spare_cap, used, ndirty;
     uint32_t *dirty;          /* indexes of the dirty slots */
     int64_t min_start;        /* no slot starts earlier (INT64_MAX: empty) */
     int64_t store_hi;         /* the store may hold windows starting at or before this one */
-    tt_slot_t *closing;       /* tt_take_closing: the closing windows only the table has, in scan order */
+    tt_slot_t *closing;       /* tt_take_closing: the closing windows only the table has */
+    tt_order_t *order;        /* closing's indexes in the store scan's order (2 x cap_closing: radix scratch) */
     size_t nclosing, next_closing, cap_closing;
 } wtable_t;
 
@@ -137,7 +143,7 @@ int tt_update(win_op_t *g, const sl_rec_t *rec, int64_t p, sl_err_t *err);
 int tt_sync(win_op_t *g, sl_err_t *err);
 /* Windows starting at or before w_hi close: the ones the store holds get
  * their last value written (the store scan forwards them); the others leave
- * the table for g->tt.closing, sorted in the scan's order. */
+ * the table for g->tt.closing, ordered as the scan (g->tt.order). */
 int tt_take_closing(win_op_t *g, int64_t w_hi, sl_err_t *err);
 /* Forward the taken windows that sort before `before` (NULL: all that are left). */
 int tt_emit_closing(win_op_t *g, const sl_entry_t *before, sl_err_t *err);

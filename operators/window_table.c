@@ -230,6 +230,70 @@ static int closing_cmp(const void *a, const void *b)
     return order_to(a, y->start, y->key, y->klen);
 }
 
+/* The order key of a closing slot within one window: length, then the first 7
+ * bytes, big-endian (whole keys up to 7 bytes; longer ones tie on a shared
+ * 7-byte prefix and are ordered again by order_to). */
+static uint64_t prefix_key(const tt_slot_t *s)
+{
+    uint64_t k = (uint64_t)s->klen << 56;
+    for (unsigned i = 0; i < 7 && i < s->klen; i++)
+        k |= (uint64_t)s->key[i] << (48 - 8 * i);
+    return k;
+}
+
+/* Sort the closing slots into the store scan's order.  When they are all of
+ * one window (the usual case: windows close one at a time) an LSD radix sort
+ * on prefix_key, then insertion sort within runs of equal prefixes; across
+ * windows, qsort. */
+static int sort_closing(wtable_t *t)
+{
+    size_t n = t->nclosing;
+    if (n < 2) {
+        if (n)
+            t->order[0].i = 0;
+        return 0;
+    }
+    bool one_window = true;
+    for (size_t i = 1; i < n && one_window; i++)
+        one_window = t->closing[i].start == t->closing[0].start;
+    if (!one_window) {
+        qsort(t->closing, n, sizeof *t->closing, closing_cmp);
+        for (size_t i = 0; i < n; i++)
+            t->order[i].i = (uint32_t)i;
+        return 0;
+    }
+    tt_order_t *a = t->order, *b = t->order + n;
+    for (size_t i = 0; i < n; i++)
+        a[i] = (tt_order_t){prefix_key(&t->closing[i]), (uint32_t)i};
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t cnt[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            cnt[((a[i].k >> shift) & 255) + 1]++;
+        if (cnt[((a[0].k >> shift) & 255) + 1] == n)
+            continue; /* every key has this byte: nothing to move */
+        for (int d = 0; d < 256; d++)
+            cnt[d + 1] += cnt[d];
+        for (size_t i = 0; i < n; i++)
+            b[cnt[(a[i].k >> shift) & 255]++] = a[i];
+        tt_order_t *x = a;
+        a = b;
+        b = x;
+    }
+    if (a != t->order)
+        memcpy(t->order, a, n * sizeof *a);
+    a = t->order;
+    for (size_t i = 1; i < n; i++) { /* equal prefixes: keys longer than 7 bytes */
+        if (a[i].k != a[i - 1].k)
+            continue;
+        tt_order_t v = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1].k == v.k && closing_cmp(&t->closing[a[j - 1].i], &t->closing[v.i]) > 0; j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
+    return 0;
+}
+
 int tt_take_closing(win_op_t *g, int64_t w_hi, sl_err_t *err)
 {
     wtable_t *t = &g->tt;
@@ -249,24 +313,26 @@ int tt_take_closing(win_op_t *g, int64_t w_hi, sl_err_t *err)
         if (t->nclosing == t->cap_closing) {
             size_t cap = t->cap_closing ? t->cap_closing * 2 : 256;
             tt_slot_t *c = realloc(t->closing, cap * sizeof *c);
-            if (!c)
+            tt_order_t *o = c ? realloc(t->order, 2 * cap * sizeof *o) : NULL;
+            if (c)
+                t->closing = c;
+            if (!o)
                 return sl_err_set(err, SL_E_NOMEM, "node '%s': out of memory", g->base.ctx.node_name);
-            t->closing = c;
+            t->order = o;
             t->cap_closing = cap;
         }
         t->closing[t->nclosing++] = *s;
     }
     if (rebuild(t, t->cap, w_hi) != 0)
         return sl_err_set(err, SL_E_NOMEM, "node '%s': out of memory", g->base.ctx.node_name);
-    qsort(t->closing, t->nclosing, sizeof *t->closing, closing_cmp);
-    return 0;
+    return sort_closing(t);
 }
 
 int tt_emit_closing(win_op_t *g, const sl_entry_t *before, sl_err_t *err)
 {
     wtable_t *t = &g->tt;
     for (; t->next_closing < t->nclosing; t->next_closing++) {
-        const tt_slot_t *s = &t->closing[t->next_closing];
+        const tt_slot_t *s = &t->closing[t->order[t->next_closing].i];
         if (before && order_to(s, before->start, before->key, before->key_len) > 0)
             return 0;
         wacc_t acc;
@@ -284,5 +350,6 @@ void tt_free(wtable_t *t)
     free(t->spare);
     free(t->dirty);
     free(t->closing);
+    free(t->order);
     memset(t, 0, sizeof *t);
 }
