@@ -421,6 +421,9 @@ int sl_runtime_run(sl_runtime_t *rt, sl_err_t *err);
 /* True when every task has committed everything its inputs hold (checked
  * twice, so records in flight through repartition topics count). */
 bool sl_runtime_caught_up(sl_runtime_t *rt);
+/* True when every task has processed everything its inputs hold, committed
+ * or not (the next commit, or sl_runtime_stop, commits it); checked twice. */
+bool sl_runtime_drained(sl_runtime_t *rt);
 
 typedef struct sl_runtime_stats {
     uint64_t records_in;     /* records processed */

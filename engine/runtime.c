@@ -249,9 +249,9 @@ int sl_runtime_run(sl_runtime_t *rt, sl_err_t *err)
     return sl_runtime_stop(rt, err);
 }
 
-/* One pass: whether every input's committed offset is at its readable end,
- * and the sum of those ends. */
-static bool caught_up_once(sl_runtime_t *rt, int64_t *sum)
+/* One pass: whether every input's committed (or processed) offset is at its
+ * readable end, and the sum of those ends. */
+static bool at_end_once(sl_runtime_t *rt, bool committed, int64_t *sum)
 {
     bool all = true;
     *sum = 0;
@@ -260,18 +260,22 @@ static bool caught_up_once(sl_runtime_t *rt, int64_t *sum)
             rt_src_t *src = &rt->tasks[i].srcs[s];
             int64_t end = rt->logs->readable_end(src->part);
             *sum += end;
-            all = all && atomic_load(&src->committed) >= end;
+            all = all && atomic_load(committed ? &src->committed : &src->polled) >= end;
         }
     return all;
 }
 
-bool sl_runtime_caught_up(sl_runtime_t *rt)
+static bool at_end(sl_runtime_t *rt, bool committed)
 {
     int64_t a, b;
-    if (!caught_up_once(rt, &a))
+    if (!at_end_once(rt, committed, &a))
         return false;
-    return caught_up_once(rt, &b) && a == b; /* no record appeared between the passes */
+    return at_end_once(rt, committed, &b) && a == b; /* no record appeared between the passes */
 }
+
+bool sl_runtime_caught_up(sl_runtime_t *rt) { return at_end(rt, true); }
+
+bool sl_runtime_drained(sl_runtime_t *rt) { return at_end(rt, false); }
 
 void sl_runtime_stats(sl_runtime_t *rt, sl_runtime_stats_t *out)
 {

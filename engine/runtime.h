@@ -24,6 +24,7 @@ typedef struct rt_src {
     int source;                /* for sl_task_process */
     void *part;
     int64_t offset;            /* next offset to process */
+    _Atomic int64_t polled;    /* offset as of the end of the last poll (sl_runtime_drained) */
     _Atomic int64_t committed; /* offset covered by the last commit, whose outputs are published */
 } rt_src_t;
 

@@ -447,8 +447,10 @@ int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
         }
     }
     int64_t offsets_after = 0;
-    for (size_t i = 0; i < t->n_srcs; i++)
+    for (size_t i = 0; i < t->n_srcs; i++) {
         offsets_after += t->srcs[i].offset;
+        atomic_store_explicit(&t->srcs[i].polled, t->srcs[i].offset, memory_order_relaxed);
+    }
     if (offsets_after != offsets_before)
         t->dirty = true;
     if (n > 0) {

@@ -205,6 +205,44 @@ static void test_wordcount_over_embedded_logs_matches_reference(void **state)
     sl_topo_free(t);
 }
 
+/* Drained: every record processed, before any commit covers it (a commit
+ * interval longer than the test); stop then commits it all. */
+static void test_drained_before_the_commit_and_stop_commits(void **state)
+{
+    fx_t *f = *state;
+    const long lines = 20000;
+    rtu_produce(f->logs, "text", 1, 0, lines, gen_line, NULL);
+    sl_topo_t *t = rtu_wordcount("wc", "text", "word-counts", NULL);
+    sl_runtime_opts_t o;
+    sl_runtime_opts_default(&o);
+    o.state_dir = f->state;
+    o.logs = f->logs;
+    o.threads = 1;
+    o.sync = false;
+    o.commit_interval_ms = 3600 * 1000;
+    sl_runtime_t *rt;
+    sl_err_t err = {0};
+    assert_int_equal(sl_runtime_new(t, &o, &rt, &err), 0);
+    assert_false(sl_runtime_drained(rt));
+    assert_int_equal(sl_runtime_start(rt, &err), 0);
+    int64_t deadline = sl_now_ms() + 60000;
+    while (!sl_runtime_drained(rt) && sl_now_ms() < deadline) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(sl_runtime_drained(rt));
+    assert_false(sl_runtime_caught_up(rt)); /* processed, not committed */
+    sl_runtime_stats_t st;
+    sl_runtime_stats(rt, &st);
+    assert_int_equal(st.records_in, lines + lines * WORDS_PER_LINE);
+    assert_int_equal(st.commits, 0);
+    assert_int_equal(sl_runtime_stop(rt, &err), 0);
+    assert_true(sl_runtime_caught_up(rt));
+    sl_runtime_close(rt);
+    check_counts(f, "word-counts", lines);
+    sl_topo_free(t);
+}
+
 typedef struct copy_check {
     sl_rt_logs_t *logs;
     long n;
@@ -515,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_murmur2_matches_kafka_test_vectors),
         cmocka_unit_test(test_partition_for_key_is_positive_hash_modulo_partitions),
         cmocka_unit_test_setup_teardown(test_wordcount_over_embedded_logs_matches_reference, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_drained_before_the_commit_and_stop_commits, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_clean_restart_resumes_without_loss_or_repeat, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_checkpointed_batches_missing_from_the_log_are_published_at_open, fx_setup,
                                         fx_teardown),
