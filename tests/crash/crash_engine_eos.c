@@ -1,9 +1,11 @@
 /* Exactly-once under SIGKILL.  Each round appends input to a real log and forks
  * a child that runs a job (copy every record; count per value through a
- * repartition topic), killed at random or killing itself just before / after an
- * output append.  Finally the job runs to the end and every output record must
- * be there once: copy == input, one repartitioned record per input, counts only
- * go up and end right, no sequence gap or repeat, LMDB state == reference. */
+ * repartition topic, and per value and 10 s tumbling window with emit final),
+ * killed at random or killing itself just before / after an output append.
+ * Finally the job runs to the end and every output record must be there once:
+ * copy == input, one repartitioned record per input, counts only go up and end
+ * right, every closed window exactly once with its count, no sequence gap or
+ * repeat, LMDB state == reference. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,9 @@
 #define CHUNK 100000 /* input records appended per round: 1M in all */
 #define KEYS 1000
 #define PARTS 3
+#define WIN 10000     /* the windowed count: record i has timestamp 1000 + i */
+#define GRACE 300000  /* far more than the sources' tasks drift apart: no record is late */
+#define NWIN (ROUNDS * CHUNK / WIN + 2)
 
 static uint64_t mix(uint64_t z)
 {
@@ -61,6 +66,11 @@ static sl_topo_t *job(void)
     RTU_CHECK(sl_topo_add_group_by(t, "by-value", "src", by_value, NULL));
     RTU_CHECK(sl_topo_add_count(t, "count", "by-value", "counts"));
     RTU_CHECK(sl_topo_add_sink(t, "out", "count", "counts-out"));
+    sl_window_spec_t w = {.kind = SL_WINDOW_TUMBLING, .size_ms = WIN, .grace_ms = GRACE,
+                          .emit = SL_WINDOW_EMIT_FINAL};
+    RTU_CHECK(sl_topo_add_window(t, "win", "by-value", &w));
+    RTU_CHECK(sl_topo_add_count(t, "wcount", "win", "wcounts"));
+    RTU_CHECK(sl_topo_add_sink(t, "wout", "wcount", "wcounts-out"));
     RTU_CHECK(sl_topo_build(t, &rtu_err));
     return t;
 }
@@ -93,14 +103,14 @@ static sl_runtime_t *open_job(const sl_topo_t *t, sl_rt_logs_t *logs, const char
 enum { KILL_NONE, KILL_BEFORE_APPEND, KILL_AFTER_APPEND };
 static sl_rt_logs_t *g_inner;
 static int g_kill_mode, g_kill_one_in;
-static void *g_counts_parts[PARTS]; /* counts-out: written by the stateful sub-topology */
+static void *g_counts_parts[2 * PARTS]; /* counts-out, wcounts-out: written by the stateful sub-topology */
 
 /* Kills before an append only hit the stateful task's outputs, which are
  * appended after the checkpoint that holds them (the stateless copy task
  * appends before its checkpoint: a kill there is just a replay). */
 static bool is_counts_part(void *part)
 {
-    for (int p = 0; p < PARTS; p++)
+    for (int p = 0; p < 2 * PARTS; p++)
         if (g_counts_parts[p] == part)
             return true;
     return false;
@@ -128,8 +138,11 @@ static void child(const char *data, const char *state, const char *dir, int roun
         g_inner = logs;
         g_kill_mode = kill_mode;
         RTU_CHECK(logs->create_topic(logs->ctx, "counts-out", PARTS, &rtu_err)); /* 0 when it exists */
-        for (int p = 0; p < PARTS; p++)
+        RTU_CHECK(logs->create_topic(logs->ctx, "wcounts-out", PARTS, &rtu_err));
+        for (int p = 0; p < PARTS; p++) {
             RTU_CHECK(logs->open(logs->ctx, "counts-out", p, &g_counts_parts[p], &rtu_err));
+            RTU_CHECK(logs->open(logs->ctx, "wcounts-out", p, &g_counts_parts[PARTS + p], &rtu_err));
+        }
         g_kill_one_in = 5 + rand() % 50;
         killing = *logs;
         killing.append = killing_append;
@@ -186,6 +199,8 @@ typedef struct reader {
     int64_t last[KEYS];
     long not_increasing;
     sl_codec_t *codec;
+    int32_t *win; /* windowed counts: [key * NWIN + window], -1 until forwarded */
+    long win_twice;
 } reader_t;
 
 static void on_batch(reader_t *r, const sl_batch_header_t *h)
@@ -216,6 +231,22 @@ static void on_count(void *arg, const sl_record_t *rec, const sl_batch_header_t 
     if (v <= r->last[k])
         r->not_increasing++;
     r->last[k] = v;
+    r->records++;
+}
+
+/* A closed window (key, start): its count, once; the record's timestamp is
+ * the window's end - 1. */
+static void on_wcount(void *arg, const sl_record_t *rec, const sl_batch_header_t *h)
+{
+    reader_t *r = arg;
+    on_batch(r, h);
+    int k = atoi((const char *)rec->key + 1);
+    int64_t start = rec->timestamp + 1 - WIN;
+    assert_true(k >= 0 && k < KEYS && start >= 0 && start % WIN == 0 && start / WIN < NWIN);
+    int32_t *slot = &r->win[(size_t)k * NWIN + (size_t)(start / WIN)];
+    if (*slot >= 0)
+        r->win_twice++;
+    *slot = (int32_t)rtu_int(r->codec, rec->value, rec->value_len);
     r->records++;
 }
 
@@ -308,6 +339,55 @@ static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, lo
     assert_int_equal(state_wrong, 0);
     assert_int_equal(state_total, total);
     reader_free(c);
+    /* every window closed by its task's final stream time, once, with its count; no other */
+    int32_t *want_w = calloc((size_t)KEYS * NWIN, sizeof *want_w);
+    int64_t max_ts[PARTS] = {0};
+    for (long i = 0; i < total; i++) {
+        int k = key_of(i);
+        char key[16];
+        snprintf(key, sizeof key, "k%d", k);
+        int32_t p = sl_partition_for_key(key, strlen(key), PARTS);
+        max_ts[p] = max_ts[p] > 1000 + i ? max_ts[p] : 1000 + i;
+        want_w[(size_t)k * NWIN + (size_t)((1000 + i) / WIN)]++;
+    }
+    reader_t *wr = reader_new();
+    wr->win = malloc((size_t)KEYS * NWIN * sizeof *wr->win);
+    memset(wr->win, 0xff, (size_t)KEYS * NWIN * sizeof *wr->win);
+    for (int32_t p = 0; p < PARTS; p++) {
+        wr->last_base = -1;
+        memset(&wr->seqs, 0, sizeof wr->seqs);
+        rtu_read_all(logs, "wcounts-out", p, on_wcount, wr);
+        assert_int_equal(wr->seqs.gaps, 0);
+        assert_int_equal(wr->seqs.repeats, 0);
+    }
+    long missing = 0, extra = 0, miscounted = 0, closed = 0;
+    for (int k = 0; k < KEYS; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", k);
+        int64_t st = max_ts[sl_partition_for_key(key, strlen(key), PARTS)];
+        for (int w = 0; w < NWIN; w++) {
+            int32_t got = wr->win[(size_t)k * NWIN + (size_t)w], exp = want_w[(size_t)k * NWIN + (size_t)w];
+            bool is_closed = exp > 0 && (int64_t)w * WIN + WIN + GRACE <= st;
+            closed += is_closed;
+            if (is_closed && got < 0)
+                missing++;
+            else if (!is_closed && got >= 0)
+                extra++;
+            else if (is_closed && got != exp)
+                miscounted++;
+        }
+    }
+    print_message("    windows: %ld closed, %ld forwarded; %ld missing, %ld not closed yet forwarded, %ld miscounted, "
+                  "%ld forwarded twice\n",
+                  closed, wr->records, missing, extra, miscounted, wr->win_twice);
+    assert_true(closed > 1000);
+    assert_int_equal(missing, 0);
+    assert_int_equal(extra, 0);
+    assert_int_equal(miscounted, 0);
+    assert_int_equal(wr->win_twice, 0);
+    free(wr->win);
+    reader_free(wr);
+    free(want_w);
 }
 
 static void test_every_output_record_appears_once_across_sigkills(void **state)
