@@ -31,9 +31,9 @@ echo
 # topic), to show its cost; then a 1-minute tumbling count per key over 10M
 # keyed records (emit final) next to an in-memory baseline.
 echo
-"$build/bench/bench_engine_wordcount" --dir "$tmp" --lines 2000000 --passes 2
-"$build/bench/bench_engine_wordcount" --dir "$tmp" --lines 2000000 --passes 2 --keyed
-"$build/bench/bench_engine_wordcount" --dir "$tmp" --lines 10000000 --passes 1 --tumbling
+"$build/bench/bench_engine_wordcount" --dir "$tmp" --lines 2000000 --passes 5
+"$build/bench/bench_engine_wordcount" --dir "$tmp" --lines 2000000 --passes 5 --keyed
+"$build/bench/bench_engine_wordcount" --dir "$tmp" --lines 10000000 --passes 3 --tumbling
 
 # ---- broker load ------------------------------------------------------------------
 # bench_broker_load: librdkafka producer/consumer against `sluice broker`, against
