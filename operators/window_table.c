@@ -21,7 +21,7 @@
 #include "operators/window.h"
 
 #define TT_MIN_CAP 1024u
-#define TT_MAX_CAP (1u << 16) /* 4 MiB of slots; a full table is written out and emptied */
+#define TT_MAX_CAP (1u << 15) /* 2 MiB of slots; a full table is written out and emptied */
 
 static inline uint64_t tt_hash(const uint8_t *key, size_t klen, int64_t start)
 {

@@ -362,7 +362,7 @@ static void test_tumbling_final_order_mixes_table_and_store(void **state)
     assert_int_equal(sl_driver_queued(f->drv, "counts"), 0);
 }
 
-/* More open windows than the table holds (65536 slots): it is written out
+/* More open windows than the table holds (32768 slots): it is written out
  * and emptied, and the store answers for what it dropped. */
 static void test_tumbling_final_more_keys_than_the_table_holds(void **state)
 {
