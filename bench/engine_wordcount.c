@@ -297,7 +297,7 @@ int main(int argc, char **argv)
      * The pass with the median ratio is reported. */
     enum { MAX_PASSES = 64 };
     double job_s[MAX_PASSES], base_s[MAX_PASSES];
-    unsigned long long commits[MAX_PASSES];
+    unsigned long long commits[MAX_PASSES], commit_ms[MAX_PASSES];
     int order[MAX_PASSES];
     sl_runtime_stats_t st;
     long words = 0;
@@ -307,6 +307,7 @@ int main(int argc, char **argv)
         snprintf(state, sizeof state, "%s/state-%d", dir, pass); /* fresh state: count from offset 0 again */
         job_s[pass] = run_job(logs, state, &o, &st);
         commits[pass] = (unsigned long long)st.commits;
+        commit_ms[pass] = (unsigned long long)st.commit_us / 1000;
         base_s[pass] = run_baseline(logs, &o, &words);
         order[pass] = pass;
     }
@@ -328,8 +329,8 @@ int main(int argc, char **argv)
         printf("1-minute tumbling count per key (emit final), %ld keyed records, %d partition(s), %d worker "
                "thread(s), fsync %s (median of %d passes)\n", words, o.partitions, st.threads, o.no_sync ? "off" : "on",
                o.passes);
-        printf("  runtime  (exactly-once, LMDB window store):  %8.3f s  %10.0f records/s  (%llu commits)\n",
-               best_job, (double)words / best_job, commits[med]);
+        printf("  runtime  (exactly-once, LMDB window store):  %8.3f s  %10.0f records/s  (%llu commits: %llu ms)\n",
+               best_job, (double)words / best_job, commits[med], commit_ms[med]);
         printf("  baseline (one thread, hash table in memory)  :  %8.3f s  %10.0f records/s\n", best_base,
                (double)words / best_base);
         printf("  ratio runtime / baseline: %.2f (target >= 0.5; each pass: %s)\n", best_base / best_job, ratios);
@@ -338,9 +339,9 @@ int main(int argc, char **argv)
     printf("word count, %ld %s = %ld words, %d partition(s), %d worker thread(s), fsync %s (median of %d passes)\n", o.lines,
            o.keyed ? "x 5 keyed records" : "lines", words, o.partitions, st.threads, o.no_sync ? "off" : "on",
            o.passes);
-    printf("  runtime  (exactly-once, %s, LMDB): %8.3f s  %10.0f words/s  (%llu commits)\n",
+    printf("  runtime  (exactly-once, %s, LMDB): %8.3f s  %10.0f words/s  (%llu commits: %llu ms)\n",
            o.keyed ? "no repartition      " : "repartition, in memory", best_job, (double)words / best_job,
-           commits[med]);
+           commits[med], commit_ms[med]);
     printf("  baseline (one thread, hash table in memory)      : %8.3f s  %10.0f words/s\n", best_base,
            (double)words / best_base);
     printf("  ratio runtime / baseline: %.2f (target >= 0.5; each pass: %s)\n", best_base / best_job, ratios);
