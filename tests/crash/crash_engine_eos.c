@@ -266,6 +266,20 @@ static void reader_free(reader_t *r)
     free(r);
 }
 
+/* Every partition of a stateful task's output through fn, each with no
+ * sequence gap or repeat. */
+static void read_stateful_output(sl_rt_logs_t *logs, const char *topic,
+                                 void (*fn)(void *, const sl_record_t *, const sl_batch_header_t *), reader_t *r)
+{
+    for (int32_t p = 0; p < PARTS; p++) {
+        r->last_base = -1;
+        memset(&r->seqs, 0, sizeof r->seqs);
+        rtu_read_all(logs, topic, p, fn, r);
+        assert_int_equal(r->seqs.gaps, 0);
+        assert_int_equal(r->seqs.repeats, 0);
+    }
+}
+
 static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, long total)
 {
     static int64_t want[KEYS];
@@ -292,13 +306,7 @@ static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, lo
     assert_int_equal(copied, total);
     assert_true(repartitioned <= total); /* the rest was handed over in memory: the counts below check it */
     reader_t *c = reader_new();
-    for (int32_t p = 0; p < PARTS; p++) {
-        c->last_base = -1;
-        memset(&c->seqs, 0, sizeof c->seqs);
-        rtu_read_all(logs, "counts-out", p, on_count, c);
-        assert_int_equal(c->seqs.gaps, 0);
-        assert_int_equal(c->seqs.repeats, 0);
-    }
+    read_stateful_output(logs, "counts-out", on_count, c);
     long wrong = 0;
     for (int k = 0; k < KEYS; k++)
         wrong += c->last[k] != want[k];
@@ -353,13 +361,7 @@ static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, lo
     reader_t *wr = reader_new();
     wr->win = malloc((size_t)KEYS * NWIN * sizeof *wr->win);
     memset(wr->win, 0xff, (size_t)KEYS * NWIN * sizeof *wr->win);
-    for (int32_t p = 0; p < PARTS; p++) {
-        wr->last_base = -1;
-        memset(&wr->seqs, 0, sizeof wr->seqs);
-        rtu_read_all(logs, "wcounts-out", p, on_wcount, wr);
-        assert_int_equal(wr->seqs.gaps, 0);
-        assert_int_equal(wr->seqs.repeats, 0);
-    }
+    read_stateful_output(logs, "wcounts-out", on_wcount, wr);
     long missing = 0, extra = 0, miscounted = 0, closed = 0;
     for (int k = 0; k < KEYS; k++) {
         char key[16];

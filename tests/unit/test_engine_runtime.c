@@ -66,7 +66,8 @@ static int fx_teardown(void **state)
     return 0;
 }
 
-static sl_runtime_t *fx_runtime(fx_t *f, const sl_topo_t *t, int threads)
+/* A runtime over the fixture's logs (commit_ms 0: the default interval). */
+static sl_runtime_t *fx_runtime_every(fx_t *f, const sl_topo_t *t, int threads, int64_t commit_ms)
 {
     sl_runtime_opts_t o;
     sl_runtime_opts_default(&o);
@@ -74,6 +75,8 @@ static sl_runtime_t *fx_runtime(fx_t *f, const sl_topo_t *t, int threads)
     o.logs = f->logs;
     o.threads = threads;
     o.sync = false;
+    if (commit_ms > 0)
+        o.commit_interval_ms = commit_ms;
     o.purge_interval_ms = 1; /* purge internal topics at every commit: exactly-once must hold all the same */
     sl_runtime_t *rt;
     sl_err_t err = {0};
@@ -82,6 +85,8 @@ static sl_runtime_t *fx_runtime(fx_t *f, const sl_topo_t *t, int threads)
         fail_msg("sl_runtime_new: %d %s", rc, err.msg);
     return rt;
 }
+
+static sl_runtime_t *fx_runtime(fx_t *f, const sl_topo_t *t, int threads) { return fx_runtime_every(f, t, threads, 0); }
 
 /* ---- checking the word counts ---------------------------------------------------------------------- */
 
@@ -213,16 +218,8 @@ static void test_drained_before_the_commit_and_stop_commits(void **state)
     const long lines = 20000;
     rtu_produce(f->logs, "text", 1, 0, lines, gen_line, NULL);
     sl_topo_t *t = rtu_wordcount("wc", "text", "word-counts", NULL);
-    sl_runtime_opts_t o;
-    sl_runtime_opts_default(&o);
-    o.state_dir = f->state;
-    o.logs = f->logs;
-    o.threads = 1;
-    o.sync = false;
-    o.commit_interval_ms = 3600 * 1000;
-    sl_runtime_t *rt;
+    sl_runtime_t *rt = fx_runtime_every(f, t, 1, 3600 * 1000);
     sl_err_t err = {0};
-    assert_int_equal(sl_runtime_new(t, &o, &rt, &err), 0);
     assert_false(sl_runtime_drained(rt));
     assert_int_equal(sl_runtime_start(rt, &err), 0);
     int64_t deadline = sl_now_ms() + 60000;
