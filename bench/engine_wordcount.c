@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_topic.h"
 #include "broker/broker.h"
 #include "engine/engine.h"
 
@@ -288,6 +289,8 @@ int main(int argc, char **argv)
     snprintf(data, sizeof data, "%s/data", dir);
     sl_rt_logs_t *logs;
     sl_err_t e = {0};
+    if (bench_create_input_topic(data, "lines", o.partitions, &e) != 0)
+        die("create topic", -1, &e);
     int rc = sl_rt_logs_embedded(data, &logs, &e);
     if (rc)
         die("logs", rc, &e);

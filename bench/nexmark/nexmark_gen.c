@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_topic.h"
 #include "bench/nexmark/nexmark_model.h"
 #include "broker/broker.h"
 #include "engine/engine.h"
@@ -205,36 +206,12 @@ static int write_data(const opts_t *o, int64_t counts[3])
 {
     sl_err_t err = {0};
     sl_rt_logs_t *logs = NULL;
-    /* Topics it creates keep every record (retention.ms -1): the events carry
-     * historic timestamps, which the default 7-day retention would delete. */
-    sl_registry_t *reg = NULL;
-    if (sl_fs_mkdir_p(o->data) != 0 || sl_registry_open(o->data, &reg, &err) != 0) {
-        fprintf(stderr, "nexmark_gen: opening %s: %s\n", o->data, err.msg[0] ? err.msg : strerror(errno));
-        return -1;
-    }
-    for (int k = 0; k < 3; k++) {
-        sl_topic_info_t info;
-        if (sl_registry_get_topic(reg, nx_topic(k), &info, &err) == 0)
-            continue;
-        memset(&info, 0, sizeof info);
-        snprintf(info.name, sizeof info.name, "%s", nx_topic(k));
-        info.partitions = o->partitions;
-        /* ... and keep their pages in the page cache (page.cache.tail.bytes -1):
-         * the job then reads its input from memory, as a job that keeps up
-         * with its producers reads the tail of a live topic.  The benchmark
-         * measures the job, not a cold read of 2 GB written minutes earlier. */
-        info.nconfigs = 2;
-        snprintf(info.configs[0].key, sizeof info.configs[0].key, "retention.ms");
-        snprintf(info.configs[0].value, sizeof info.configs[0].value, "-1");
-        snprintf(info.configs[1].key, sizeof info.configs[1].key, "page.cache.tail.bytes");
-        snprintf(info.configs[1].value, sizeof info.configs[1].value, "-1");
-        if (sl_registry_create_topic(reg, &info, &err) != 0) {
-            fprintf(stderr, "nexmark_gen: creating %s: %s\n", nx_topic(k), err.msg);
-            sl_registry_close(reg);
+    /* Topics it creates keep every record and their pages (bench_topic.h). */
+    for (int k = 0; k < 3; k++)
+        if (bench_create_input_topic(o->data, nx_topic(k), o->partitions, &err) != 0) {
+            fprintf(stderr, "nexmark_gen: creating %s in %s: %s\n", nx_topic(k), o->data, err.msg);
             return -1;
         }
-    }
-    sl_registry_close(reg);
     if (sl_rt_logs_embedded(o->data, &logs, &err) != 0) {
         fprintf(stderr, "nexmark_gen: opening %s: %s\n", o->data, err.msg[0] ? err.msg : strerror(errno));
         return -1;
