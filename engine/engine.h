@@ -430,7 +430,8 @@ typedef struct sl_runtime_stats {
     uint64_t records_out;    /* records published to sink topics (dead letters included) */
     uint64_t dead_lettered;
     uint64_t commits;        /* task checkpoints */
-    uint64_t commit_us;      /* time spent in them (flush, LMDB commit, publishing), all tasks */
+    uint64_t commit_us;      /* time spent in them (flush, LMDB commit, publishing), all tasks; a
+                              * reader committed inside its writer's commit counts once */
     uint64_t republished;    /* batches re-published at open after a crash */
     int tasks, threads;
 } sl_runtime_stats_t;

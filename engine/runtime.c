@@ -286,7 +286,7 @@ void sl_runtime_stats(sl_runtime_t *rt, sl_runtime_stats_t *out)
         out->records_out += atomic_load_explicit(&t->records_out, memory_order_relaxed);
         out->dead_lettered += atomic_load_explicit(&t->dead_lettered, memory_order_relaxed);
         out->commits += atomic_load_explicit(&t->commits, memory_order_relaxed);
-        out->commit_us += atomic_load_explicit(&t->lat_sum_us, memory_order_relaxed);
+        out->commit_us += atomic_load_explicit(&t->own_us, memory_order_relaxed); /* nested once */
     }
     out->republished = atomic_load(&rt->republished);
     out->tasks = (int)rt->n_tasks;

@@ -131,6 +131,8 @@ typedef struct rt_task {
     _Atomic uint64_t records_in, records_out, dead_lettered, commits;
     /* runtime_stats.c: published at each commit by rt_stats_commit_done */
     _Atomic uint64_t lat[SL_RT_LAT_BUCKETS], lat_sum_us, lat_max_us, late;
+    _Atomic uint64_t own_us;  /* time in commits less the readers' commits nested in them */
+    int64_t nested_ns;        /* this commit's part spent committing its readers (t->down) */
     _Atomic int64_t map_bytes;
 } rt_task_t;
 

@@ -56,6 +56,8 @@ void rt_stats_commit_done(rt_task_t *t, int64_t start_ns)
     uint64_t us = ns > 0 ? (uint64_t)ns / 1000 : 0;
     atomic_fetch_add_explicit(&t->lat[sl_runtime_latency_bucket(us)], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->lat_sum_us, us, memory_order_relaxed);
+    int64_t own = ns - t->nested_ns;
+    atomic_fetch_add_explicit(&t->own_us, own > 0 ? (uint64_t)own / 1000 : 0, memory_order_relaxed);
     uint64_t max = atomic_load_explicit(&t->lat_max_us, memory_order_relaxed);
     if (us > max) /* only this task's thread writes its max */
         atomic_store_explicit(&t->lat_max_us, us, memory_order_relaxed);

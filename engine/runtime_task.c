@@ -763,10 +763,15 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err)
     int rc;
     /* What this task handed over must be in its readers' checkpoints before
      * this one says its inputs are consumed. */
+    t->nested_ns = 0;
     for (size_t i = 0; i < t->n_down; i++)
-        if (t->down[i]->dirty && (rc = rt_task_commit(t->down[i], &e)) != 0) {
-            task_fail(t, rc, "", e.msg);
-            return task_error(t, err);
+        if (t->down[i]->dirty) {
+            int64_t d0 = sl_mono_ns();
+            if ((rc = rt_task_commit(t->down[i], &e)) != 0) {
+                task_fail(t, rc, "", e.msg);
+                return task_error(t, err);
+            }
+            t->nested_ns += sl_mono_ns() - d0;
         }
     rc = sl_task_flush(t->task, &e);
     if (rc) {

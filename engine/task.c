@@ -21,11 +21,17 @@ struct tnode {
     sl_task_t *task;
     const topo_node_t *def;
     sl_op_t *op;    /* NULL for sinks */
-    bool pass;      /* the op only forwards (sources, window specs): node_process skips it */
+    uint8_t pass;   /* NODE_PASS or NODE_KEYED: node_process forwards without calling the op */
     sl_op_stats_t stats;
     tedge_t *out;
     size_t n_out;
     char store_name[SL_STORE_MAX_NAME + 1];
+};
+
+enum {
+    NODE_RUN,   /* runs its operator */
+    NODE_PASS,  /* forwards every record: sources, merges, window specs */
+    NODE_KEYED, /* group_by of the existing key: forwards records that have one, drops the others */
 };
 
 typedef struct tsource {
@@ -87,6 +93,10 @@ static int node_process(tnode_t *n, const sl_rec_t *rec)
     int rc;
     if (n->pass) {
         n->stats.records_in++;
+        if (n->pass == NODE_KEYED && rec->key_len < 0) {
+            n->stats.dropped_null_key++; /* as group_by_process: null keys cannot be grouped */
+            return 0;
+        }
         rc = node_forward(&n->emit, 0, rec);
     } else if (n->op) {
         rc = sl_op_process(n->op, rec, &err);
@@ -324,7 +334,10 @@ static int node_open(sl_task_t *task, tnode_t *n, sl_err_t *err)
                 ctx.store_shared = true;
         }
     }
-    n->pass = n->def->spec.kind == SL_OP_PASS || n->def->spec.kind == SL_OP_WINDOW;
+    const sl_op_spec_t *sp = &n->def->spec;
+    n->pass = sp->kind == SL_OP_PASS || sp->kind == SL_OP_WINDOW                 ? NODE_PASS
+              : sp->kind == SL_OP_GROUP_BY && !sp->fn.key && !sp->ttl_ms ? NODE_KEYED
+                                                                            : NODE_RUN;
     return sl_op_open(&n->def->spec, &ctx, &n->op, err);
 }
 
