@@ -39,6 +39,7 @@ typedef struct rt_out {
     struct rt_task *direct; /* a repartition partition whose reader runs on this worker: records are
                              * handed to it (sl_task_process) instead of going through the log */
     int direct_src;         /* that reader's source index for this topic */
+    size_t applied_i;       /* 1 + where this task's entry in direct->applied was last found, or 0 */
     sl_batch_builder_t b;
     bool open;
     bool touched; /* appended to since the last sync */
@@ -106,6 +107,7 @@ typedef struct rt_task {
     rt_sink_t *sinks; /* the topics the task's sinks write, and the dead-letter topic */
     size_t n_sinks;
     size_t dlq_sink;  /* index in sinks of the dead-letter topic */
+    size_t last_sink; /* the sink on_sink matched last */
     sl_buf_t outbox;
     rt_pending_t *pend;
     size_t n_pend, cap_pend;

@@ -88,9 +88,12 @@ static int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
 {
     rt_task_t *d = o->direct;
     int64_t seq = o->seq++;
-    rt_applied_t *a = applied_get(d, t->pid);
+    rt_applied_t *a = o->applied_i && o->applied_i <= d->n_applied && d->applied[o->applied_i - 1].pid == t->pid
+                          ? &d->applied[o->applied_i - 1]
+                          : applied_get(d, t->pid);
     if (!a)
         return task_fail(t, SL_E_NOMEM, "out of memory", "");
+    o->applied_i = (size_t)(a - d->applied) + 1;
     t->adds++;
     if (seq < a->next)
         return 0;
@@ -154,9 +157,14 @@ static size_t route(rt_task_t *t, const rt_sink_t *s, const sl_rec_t *rec)
 static int on_sink(void *arg, const char *topic, const sl_rec_t *rec, sl_err_t *err)
 {
     rt_task_t *t = arg;
+    if (t->last_sink < t->n_sinks && t->sinks[t->last_sink].name == topic) { /* the same sink node again */
+        int rc = out_add(t, route(t, &t->sinks[t->last_sink], rec), rec, NULL, 0);
+        return rc ? sl_err_set(err, rc, "%s", t->fatal_err.msg) : 0;
+    }
     for (size_t i = 0; i < t->n_sinks; i++) {
         const rt_sink_t *s = &t->sinks[i];
         if (s->name == topic || !strcmp(s->name, topic)) {
+            t->last_sink = i;
             int rc = out_add(t, route(t, s, rec), rec, NULL, 0);
             return rc ? sl_err_set(err, rc, "%s", t->fatal_err.msg) : 0;
         }
