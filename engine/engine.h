@@ -137,6 +137,14 @@ int sl_topo_add_aggregate(sl_topo_t *t, const char *name, const char *parent, co
                           sl_agg_init_fn init, sl_agg_add_fn add, void *arg);
 int sl_topo_add_reduce(sl_topo_t *t, const char *name, const char *parent, const char *store, sl_reduce_fn fn,
                        void *arg);
+/* The merger of aggregate node `node` under a session window (Kafka Streams'
+ * SessionWindowedKStream.aggregate(initializer, aggregator, merger)): when a
+ * record joins sessions, their aggregates are combined with merge(arg, key,
+ * a, b, out), arg being the aggregate's.  Without one, an aggregate under a
+ * session window fails the build; with one, an aggregate that is not under a
+ * session window does.  Errors: SL_E_NOTFOUND (add the node first),
+ * SL_E_INVAL (not an aggregate, NULL merge). */
+int sl_topo_set_session_merger(sl_topo_t *t, const char *node, sl_agg_merge_fn merge);
 
 /* Windowed aggregation: group_by -> window -> aggregations.  A window node
  * (spec copied; the kinds, bounds and close rule are documented at
@@ -147,8 +155,8 @@ int sl_topo_add_reduce(sl_topo_t *t, const char *name, const char *parent, const
  * timestamp) closes windows.  Errors at add: size/gap <= 0 or > 2^50, advance
  * outside 1..size, grace < 0.  At build: a window without a group_by parent,
  * or followed by anything but aggregations, an aggregate under a session
- * window (it cannot merge two aggregates), an aggregate or reduce under a
- * sliding window.
+ * window without a merger (sl_topo_set_session_merger), an aggregate or
+ * reduce under a sliding window.
  *
  * What goes downstream: key = the group key, value = the aggregate encoded as
  * the non-windowed aggregations forward it, headers "sl.window.start" and

@@ -319,6 +319,20 @@ int sl_topo_set_ttl(sl_topo_t *t, const char *node, int64_t ttl_ms)
     return 0;
 }
 
+int sl_topo_set_session_merger(sl_topo_t *t, const char *node, sl_agg_merge_fn merge)
+{
+    if (!t || !node || t->built)
+        return SL_E_INVAL;
+    int i = topo_find(t, node);
+    if (i < 0)
+        return add_failed(t, SL_E_NOTFOUND, node, "session merger of an unknown node (add the node first)");
+    topo_node_t *n = &t->nodes[i];
+    if (n->spec.kind != SL_OP_AGGREGATE || !merge)
+        return add_failed(t, SL_E_INVAL, node, "a session merger is a function, for an aggregate");
+    n->spec.fn.agg.merge = merge;
+    return 0;
+}
+
 int sl_topo_add_count(sl_topo_t *t, const char *name, const char *parent, const char *store)
 {
     sl_op_spec_t s = {.kind = SL_OP_COUNT};
@@ -603,9 +617,14 @@ static void check_placement(const sl_topo_t *t, sl_buf_t *errs, signed char *mem
                 add_problem(errs, "node '%s' (%s): follows group_table '%s', whose retractions %s cannot subtract; "
                             "use count, sum, avg or aggregate", n->name, topo_node_kind(n), p->name, topo_node_kind(n));
             else if (p->spec.kind == SL_OP_WINDOW && p->spec.window.kind == SL_WINDOW_SESSION &&
-                     n->spec.kind == SL_OP_AGGREGATE)
-                add_problem(errs, "node '%s' (aggregate): session window '%s' needs to merge aggregates, which "
-                            "aggregate cannot; use reduce or count/sum/min/max/avg", n->name, p->name);
+                     n->spec.kind == SL_OP_AGGREGATE && !n->spec.fn.agg.merge)
+                add_problem(errs, "node '%s' (aggregate): session window '%s' needs to merge aggregates: give "
+                            "it a merger (sl_topo_set_session_merger), or use reduce or count/sum/min/max/avg",
+                            n->name, p->name);
+            else if (n->spec.kind == SL_OP_AGGREGATE && n->spec.fn.agg.merge &&
+                     (p->spec.kind != SL_OP_WINDOW || p->spec.window.kind != SL_WINDOW_SESSION))
+                add_problem(errs, "node '%s' (aggregate): has a session merger but no session window parent",
+                            n->name);
             else if (p->spec.kind == SL_OP_WINDOW && p->spec.window.kind == SL_WINDOW_SLIDING &&
                      (n->spec.kind == SL_OP_AGGREGATE || n->spec.kind == SL_OP_REDUCE))
                 add_problem(errs, "node '%s' (%s): sliding window '%s' supports count/sum/min/max/avg only",

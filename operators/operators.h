@@ -139,6 +139,13 @@ typedef int (*sl_num_fn)(void *arg, const sl_rec_t *rec, sl_num_t *out, sl_err_t
 typedef int (*sl_agg_init_fn)(void *arg, sl_buf_t *out, sl_err_t *err);
 typedef int (*sl_agg_add_fn)(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t agg_len, sl_buf_t *out,
                              sl_err_t *err);
+/* Session windows: two sessions' aggregates a and b (a record bridged them, or
+ * fell within gap of both) combined into one in *out (emptied before each
+ * call), like Kafka Streams' Merger.  Called with a = the aggregate so far of
+ * the new record's session, b = an absorbed session's; the order in which
+ * sessions are absorbed is the store's, so a merger should not depend on it. */
+typedef int (*sl_agg_merge_fn)(void *arg, const uint8_t *key, size_t key_len, const uint8_t *a, size_t a_len,
+                               const uint8_t *b, size_t b_len, sl_buf_t *out, sl_err_t *err);
 /* reduce: the first value of a key is stored as it is; later ones are folded
  * with reduce(acc, rec) into *out (emptied before each call). */
 typedef int (*sl_reduce_fn)(void *arg, const uint8_t *acc, size_t acc_len, const sl_rec_t *rec, sl_buf_t *out,
@@ -259,6 +266,7 @@ typedef struct sl_op_spec {
         struct {
             sl_agg_init_fn init;
             sl_agg_add_fn add;
+            sl_agg_merge_fn merge; /* session windows: sl_topo_set_session_merger */
         } agg;
     } fn;
     void *arg;

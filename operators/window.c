@@ -379,7 +379,8 @@ static int win_open(sl_op_t *op, sl_err_t *err)
     g->w = op->spec.window;
     sl_op_kind_t k = op->spec.kind;
     bool session = g->w.kind == SL_WINDOW_SESSION, sliding = g->w.kind == SL_WINDOW_SLIDING;
-    bool ok = k == SL_OP_AGGREGATE ? op->spec.fn.agg.init && op->spec.fn.agg.add && !session && !sliding
+    bool ok = k == SL_OP_AGGREGATE ? op->spec.fn.agg.init && op->spec.fn.agg.add &&
+                                         (!session || op->spec.fn.agg.merge) && !sliding
               : k == SL_OP_REDUCE  ? op->spec.fn.reduce != NULL && !sliding
                                    : win_numeric(k);
     if (g->w.kind == SL_WINDOW_TUMBLING || sliding)

@@ -3,7 +3,8 @@
  * sl_sess_merge, which absorbs every session within gap (an out-of-order record
  * can bridge two) and deletes them: tombstones at the next flush in emit
  * changes.  Merging combines two aggregates: natively for count / sum / min /
- * max / avg, with reduce(acc, value) for reduce; aggregate has no merge. */
+ * max / avg, with reduce(acc, value) for reduce, with the merger for
+ * aggregate. */
 #include "operators/window.h"
 
 static bool sess_closed(const win_op_t *g, int64_t end, int64_t st)
@@ -28,6 +29,14 @@ static int sess_merge(void *arg, const uint8_t *a, size_t a_len, const uint8_t *
         if (op->spec.fn.reduce(op->spec.arg, a, a_len, &r, out, &g->cb_err) >= 0)
             return 0;
         g->cb_rc = op_callback_error(op, "reduce", &g->cb_err);
+        return SL_S_EINVAL;
+    }
+    if (op->spec.kind == SL_OP_AGGREGATE) {
+        g->cb_err.msg[0] = '\0';
+        if (op->spec.fn.agg.merge(op->spec.arg, g->cur->key, (size_t)g->cur->key_len, a, a_len, b, b_len, out,
+                                  &g->cb_err) >= 0)
+            return 0;
+        g->cb_rc = op_callback_error(op, "merge", &g->cb_err);
         return SL_S_EINVAL;
     }
     wacc_t acc = {0};
@@ -91,6 +100,13 @@ int sess_process(win_op_t *g, const sl_rec_t *rec, sl_err_t *err)
     if (op->spec.kind == SL_OP_REDUCE) {
         if (sl_buf_append(&g->a, rec->value, (size_t)rec->value_len))
             return sl_err_set(err, SL_E_NOMEM, "node '%s': out of memory", op->ctx.node_name);
+    } else if (op->spec.kind == SL_OP_AGGREGATE) { /* the record's own session: add(rec, init()) */
+        sl_buf_reset(&g->b);
+        if (op->spec.fn.agg.init(op->spec.arg, &g->b, err) < 0)
+            return op_callback_error(op, "init", err);
+        if (op->spec.fn.agg.add(op->spec.arg, rec, g->b.data ? g->b.data : (const uint8_t *)"", g->b.len, &g->a,
+                                err) < 0)
+            return op_callback_error(op, "add", err);
     } else {
         wacc_t acc = {0};
         if ((rc = wacc_add_record(g, &acc, rec, err)) != 0)

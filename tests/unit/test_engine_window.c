@@ -891,6 +891,114 @@ static void test_hopping_reduce_updates_each_window(void **state)
     assert_int_equal(sl_driver_queued(f->drv, "longest"), 0);
 }
 
+/* A session aggregate: the sum of the values (decimal text), starting at 0. */
+static int merges;
+
+static int dec_init(void *arg, sl_buf_t *out, sl_err_t *err) { return sl_buf_append(out, "0", 1); }
+
+static long dec_value(const uint8_t *p, size_t n)
+{
+    char s[32];
+    snprintf(s, sizeof s, "%.*s", (int)n, (const char *)p);
+    return atol(s);
+}
+
+static int dec_put(sl_buf_t *out, long v)
+{
+    char s[32];
+    int n = snprintf(s, sizeof s, "%ld", v);
+    return sl_buf_append(out, s, (size_t)n);
+}
+
+static int dec_add(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t agg_len, sl_buf_t *out, sl_err_t *err)
+{
+    if (rec->value_len == 1 && rec->value[0] == '!')
+        return sl_err_set(err, SL_E_RECORD, "the value is a bang");
+    return dec_put(out, dec_value(agg, agg_len) + dec_value(rec->value, (size_t)rec->value_len));
+}
+
+static int dec_merge(void *arg, const uint8_t *key, size_t key_len, const uint8_t *a, size_t a_len, const uint8_t *b,
+                     size_t b_len, sl_buf_t *out, sl_err_t *err)
+{
+    assert_true(et_bytes_eq(key, (int32_t)key_len, "k"));
+    merges++;
+    return dec_put(out, dec_value(a, a_len) + dec_value(b, b_len));
+}
+
+static void expect_session(et_fixture_t *f, const char *topic, const char *key, int64_t start, int64_t end,
+                           const char *value)
+{
+    sl_rec_t r;
+    assert_int_equal(sl_driver_read(f->drv, topic, &r), 1);
+    int64_t s, e;
+    rec_window(&r, &s, &e);
+    if (!et_bytes_eq(r.key, r.key_len, key) || s != start || e != end || (value ? !et_bytes_eq(r.value, r.value_len, value) : r.value_len >= 0))
+        fail_msg("%.*s: [%lld, %lld] = %.*s, expected %s [%lld, %lld] = %s", r.key_len, (const char *)r.key,
+                 (long long)s, (long long)e,
+                 r.value_len > 0 ? r.value_len : 0, r.value ? (const char *)r.value : "", key, (long long)start,
+                 (long long)end, value ? value : "(null)");
+}
+
+static void build_session_sum(et_fixture_t *f, sl_window_emit_t emit, int64_t grace_ms)
+{
+    sl_window_spec_t w = {.kind = SL_WINDOW_SESSION, .gap_ms = 10, .grace_ms = grace_ms, .emit = emit};
+    assert_int_equal(sl_topo_new("sess", &f->topo), 0);
+    assert_int_equal(sl_topo_add_source(f->topo, "src", in_topic, 1, NULL), 0);
+    assert_int_equal(sl_topo_add_group_by(f->topo, "g", "src", NULL, NULL), 0);
+    assert_int_equal(sl_topo_add_window(f->topo, "w", "g", &w), 0);
+    assert_int_equal(sl_topo_add_aggregate(f->topo, "total", "w", "totals", dec_init, dec_add, NULL), 0);
+    assert_int_equal(sl_topo_set_session_merger(f->topo, "total", dec_merge), 0);
+    assert_int_equal(sl_topo_add_sink(f->topo, "out", "total", "totals"), 0);
+    et_build(f->topo);
+    et_open(f);
+    merges = 0;
+}
+
+static void test_session_aggregate_merges_with_the_merger(void **state)
+{
+    et_fixture_t *f = *state;
+    build_session_sum(f, SL_WINDOW_EMIT_CHANGES, 100);
+    et_pipe(f, "in", "k", "1", 0);
+    et_pipe(f, "in", "k", "2", 5);  /* within 10 of 0: merged, [0, 5] = 3 */
+    et_pipe(f, "in", "k", "4", 22); /* a session of its own */
+    et_commit(f);
+    assert_int_equal(merges, 1);
+    expect_session(f, "totals", "k", 0, 0, NULL); /* merged away before it was ever forwarded */
+    expect_session(f, "totals", "k", 0, 5, "3");
+    expect_session(f, "totals", "k", 22, 22, "4");
+    assert_int_equal(sl_driver_queued(f->drv, "totals"), 0);
+    et_pipe(f, "in", "k", "8", 14); /* bridges [0, 5] and [22, 22]: two merges */
+    et_pipe(f, "in", "k", "!", 15); /* add fails: dead-lettered, nothing merged */
+    et_commit(f);
+    expect_session(f, "totals", "k", 0, 5, NULL);
+    assert_int_equal(merges, 3);
+    expect_session(f, "totals", "k", 0, 22, "15");
+    expect_session(f, "totals", "k", 22, 22, NULL);
+    assert_int_equal(sl_driver_queued(f->drv, "totals"), 0);
+    assert_int_equal(sl_driver_queued(f->drv, "sess-dlq"), 1);
+    et_reopen(f); /* the merged session is in the store: a record after the restart joins it */
+    et_pipe(f, "in", "k", "16", 30);
+    et_commit(f);
+    expect_session(f, "totals", "k", 0, 22, NULL);
+    expect_session(f, "totals", "k", 0, 30, "31");
+}
+
+static void test_session_aggregate_emit_final(void **state)
+{
+    et_fixture_t *f = *state;
+    build_session_sum(f, SL_WINDOW_EMIT_FINAL, 5);
+    et_pipe(f, "in", "k", "1", 0);
+    et_pipe(f, "in", "k", "2", 8);
+    et_pipe(f, "in", "k", "4", 22); /* 8 + 10 + 5 = 23 > 22: [0, 8] is still open; 22 starts a session */
+    et_pipe(f, "in", "k", "8", 13); /* joins [0, 8] and [22, 22] */
+    et_commit(f);
+    assert_int_equal(sl_driver_queued(f->drv, "totals"), 0);
+    et_pipe(f, "in", "x", "0", 60); /* closes k [0, 22] (at 37) and nothing else */
+    expect_session(f, "totals", "k", 0, 22, "15");
+    assert_int_equal(sl_driver_queued(f->drv, "totals"), 0);
+    assert_int_equal(merges, 3);
+}
+
 /* ---- validation ------------------------------------------------------------------------------------ */
 
 static int stub_init(void *arg, sl_buf_t *out, sl_err_t *err) { return 0; }
@@ -932,6 +1040,26 @@ static void test_window_validation(void **state)
     assert_non_null(strstr(err.msg, "node 'agg' (aggregate): session window 's'"));
     assert_non_null(strstr(err.msg, "node 'empty' (window): has no aggregation after it"));
     assert_non_null(strstr(err.msg, "node 'red' (reduce): sliding window 'sl' supports count/sum/min/max/avg only"));
+    sl_topo_free(f->topo);
+
+    assert_int_equal(sl_topo_new("m", &f->topo), 0);
+    assert_int_equal(sl_topo_add_source(f->topo, "src", in_topic, 1, NULL), 0);
+    assert_int_equal(sl_topo_add_group_by(f->topo, "g", "src", NULL, NULL), 0);
+    assert_int_equal(sl_topo_add_window(f->topo, "t", "g", &ok), 0);
+    assert_int_equal(sl_topo_add_aggregate(f->topo, "agg", "t", "aggs", stub_init, stub_add, NULL), 0);
+    assert_int_equal(sl_topo_set_session_merger(f->topo, "agg", dec_merge), 0);
+    assert_int_equal(sl_topo_build(f->topo, &err), SL_E_TOPOLOGY);
+    assert_non_null(strstr(err.msg, "node 'agg' (aggregate): has a session merger but no session window parent"));
+    sl_topo_free(f->topo);
+
+    assert_int_equal(sl_topo_new("m2", &f->topo), 0);
+    assert_int_equal(sl_topo_add_source(f->topo, "src", in_topic, 1, NULL), 0);
+    assert_int_equal(sl_topo_add_group_by(f->topo, "g", "src", NULL, NULL), 0);
+    assert_int_equal(sl_topo_add_count(f->topo, "c", "g", "cs"), 0);
+    assert_int_equal(sl_topo_set_session_merger(f->topo, "nope", dec_merge), SL_E_NOTFOUND);
+    assert_int_equal(sl_topo_set_session_merger(f->topo, "c", dec_merge), SL_E_INVAL);
+    assert_int_not_equal(sl_topo_build(f->topo, &err), 0);
+    assert_non_null(strstr(err.msg, "node 'c': a session merger is a function, for an aggregate"));
 }
 
 int main(void)
@@ -956,6 +1084,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_session_merge_bridges_two_sessions, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_session_emit_final, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_session_never_merges_into_a_closed_session, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_session_aggregate_merges_with_the_merger, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_session_aggregate_emit_final, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_late_record_goes_to_dead_letter_topic, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_emit_final_once_per_window_after_grace, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_windows_close_when_stream_time_advances_without_records, et_setup,
