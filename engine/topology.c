@@ -303,16 +303,30 @@ int sl_topo_add_group_table(sl_topo_t *t, const char *name, const char *parent, 
     return add_op(t, name, parent, &s, fn != NULL, store);
 }
 
+/* The node a sl_topo_set_* call changes, or NULL with *rc set (an unknown
+ * node is remembered as a failed add, so the build fails too). */
+static topo_node_t *node_to_set(sl_topo_t *t, const char *node, const char *what, int *rc)
+{
+    *rc = SL_E_INVAL;
+    if (!t || !node || t->built)
+        return NULL;
+    int i = topo_find(t, node);
+    if (i >= 0)
+        return &t->nodes[i];
+    char why[128];
+    snprintf(why, sizeof why, "%s of an unknown node (add the node first)", what);
+    *rc = add_failed(t, SL_E_NOTFOUND, node, why);
+    return NULL;
+}
+
 int sl_topo_set_ttl(sl_topo_t *t, const char *node, int64_t ttl_ms)
 {
-    if (!t || !node || t->built)
-        return SL_E_INVAL;
-    int i = topo_find(t, node);
-    if (i < 0)
-        return add_failed(t, SL_E_NOTFOUND, node, "ttl of an unknown node (add the node first)");
+    int rc;
+    topo_node_t *n = node_to_set(t, node, "ttl", &rc);
+    if (!n)
+        return rc;
     if (ttl_ms <= 0 || ttl_ms > ((int64_t)1 << 50))
         return add_failed(t, SL_E_INVAL, node, "ttl must be 1 ms .. 2^50 ms");
-    topo_node_t *n = &t->nodes[i];
     if (n->spec.kind != SL_OP_TABLE && n->spec.kind != SL_OP_GROUP_TABLE && !sl_op_kind_is_aggregation(n->spec.kind))
         return add_failed(t, SL_E_INVAL, node, "a ttl applies to a table, an aggregation or a group_table");
     n->spec.ttl_ms = ttl_ms;
@@ -321,12 +335,10 @@ int sl_topo_set_ttl(sl_topo_t *t, const char *node, int64_t ttl_ms)
 
 int sl_topo_set_session_merger(sl_topo_t *t, const char *node, sl_agg_merge_fn merge)
 {
-    if (!t || !node || t->built)
-        return SL_E_INVAL;
-    int i = topo_find(t, node);
-    if (i < 0)
-        return add_failed(t, SL_E_NOTFOUND, node, "session merger of an unknown node (add the node first)");
-    topo_node_t *n = &t->nodes[i];
+    int rc;
+    topo_node_t *n = node_to_set(t, node, "session merger", &rc);
+    if (!n)
+        return rc;
     if (n->spec.kind != SL_OP_AGGREGATE || !merge)
         return add_failed(t, SL_E_INVAL, node, "a session merger is a function, for an aggregate");
     n->spec.fn.agg.merge = merge;
