@@ -1001,8 +1001,9 @@ static void test_session_aggregate_emit_final(void **state)
 
 /* ---- validation ------------------------------------------------------------------------------------ */
 
-static int stub_init(void *arg, sl_buf_t *out, sl_err_t *err) { return 0; }
-static int stub_add(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t agg_len, sl_buf_t *out, sl_err_t *err)
+/* Callbacks of topologies that only go through validation (never run). */
+static int unrun_init(void *arg, sl_buf_t *out, sl_err_t *err) { return 0; }
+static int unrun_add(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t agg_len, sl_buf_t *out, sl_err_t *err)
 {
     return 0;
 }
@@ -1030,7 +1031,7 @@ static void test_window_validation(void **state)
     assert_int_equal(sl_topo_add_count(f->topo, "c", "w", "cs"), 0);
     assert_int_equal(sl_topo_add_group_by(f->topo, "g", "src", NULL, NULL), 0);
     assert_int_equal(sl_topo_add_window(f->topo, "s", "g", &sess), 0);
-    assert_int_equal(sl_topo_add_aggregate(f->topo, "agg", "s", "aggs", stub_init, stub_add, NULL), 0);
+    assert_int_equal(sl_topo_add_aggregate(f->topo, "agg", "s", "aggs", unrun_init, unrun_add, NULL), 0);
     assert_int_equal(sl_topo_add_window(f->topo, "empty", "g", &ok), 0);
     sl_window_spec_t slide = {.kind = SL_WINDOW_SLIDING, .size_ms = 5};
     assert_int_equal(sl_topo_add_window(f->topo, "sl", "g", &slide), 0);
@@ -1046,7 +1047,7 @@ static void test_window_validation(void **state)
     assert_int_equal(sl_topo_add_source(f->topo, "src", in_topic, 1, NULL), 0);
     assert_int_equal(sl_topo_add_group_by(f->topo, "g", "src", NULL, NULL), 0);
     assert_int_equal(sl_topo_add_window(f->topo, "t", "g", &ok), 0);
-    assert_int_equal(sl_topo_add_aggregate(f->topo, "agg", "t", "aggs", stub_init, stub_add, NULL), 0);
+    assert_int_equal(sl_topo_add_aggregate(f->topo, "agg", "t", "aggs", unrun_init, unrun_add, NULL), 0);
     assert_int_equal(sl_topo_set_session_merger(f->topo, "agg", dec_merge), 0);
     assert_int_equal(sl_topo_build(f->topo, &err), SL_E_TOPOLOGY);
     assert_non_null(strstr(err.msg, "node 'agg' (aggregate): has a session merger but no session window parent"));
