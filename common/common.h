@@ -108,8 +108,25 @@ static inline void sl_put_be64(uint8_t *p, uint64_t v)
     sl_put_be32(p + 4, (uint32_t)v);
 }
 
+/* The last n < 8 bytes at p as one word, without a library call: two
+ * overlapping 4-byte loads, or three single bytes.  Which bytes it takes
+ * depends on n, so a hash must mix n in too (sl_hash_bytes does). */
+static inline uint64_t sl_load_tail(const uint8_t *p, size_t n)
+{
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        return a | (uint64_t)b << 32;
+    }
+    return n ? p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16 : 0;
+}
+
 /* 64-bit multiply-xorshift over 8-byte words: for in-memory hash tables of
- * application keys (not a partitioner: that is murmur2); several bytes per cycle. */
+ * application keys (not a partitioner: that is murmur2); several bytes per
+ * cycle.  The final multiply and shifts spread every input bit into the low
+ * bits that index a table: keys that differ only in their last bytes ("word17",
+ * "word42") must not crowd into neighbouring slots. */
 static inline uint64_t sl_hash_bytes(const uint8_t *p, size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
@@ -119,10 +136,10 @@ static inline uint64_t sl_hash_bytes(const uint8_t *p, size_t n)
         h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
         h ^= h >> 29;
     }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 32);
+    h = (h ^ sl_load_tail(p, n)) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 29);
 }
 
 /* n bytes equal, without a library call: for the short keys (words, ids) that
@@ -136,10 +153,7 @@ static inline bool sl_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
         if (x != y)
             return false;
     }
-    for (; n; n--)
-        if (*a++ != *b++)
-            return false;
-    return true;
+    return sl_load_tail(a, n) == sl_load_tail(b, n);
 }
 
 /* ---- files (fs.c) -------------------------------------------------------------

@@ -92,6 +92,22 @@ typedef struct rt_cursor {
     size_t cap_hv;
 } rt_cursor_t;
 
+/* Records handed to a task by producers on its worker (rt_out.direct),
+ * waiting to go through it in one run: its producer drains the queue when it
+ * fills, at the end of each input batch it polls and before it commits, so
+ * the queue is empty whenever anything else runs on the worker.  A record's
+ * bytes are borrowed when they lie in the producer's polled input (which stays
+ * put until then), else copied into the arena. */
+#define RT_INQ_RECS 256
+#define RT_INQ_ARENA (64u * 1024)
+
+typedef struct rt_inq {
+    int src;           /* the reader's source index for the topic */
+    size_t n, used;    /* records queued, arena bytes used */
+    sl_rec_t recs[RT_INQ_RECS];
+    uint8_t arena[RT_INQ_ARENA];
+} rt_inq_t;
+
 typedef struct rt_task {
     sl_runtime_t *rt;
     int sub, partition;
@@ -119,6 +135,8 @@ typedef struct rt_task {
                         * before the checkpoint instead of being held in it (see runtime_task.c) */
     struct rt_task **down; /* tasks this one hands records to: committed before it */
     size_t n_down;
+    rt_inq_t *inq;         /* records handed to this task, not yet processed (NULL: nothing hands over) */
+    const uint8_t *in_lo, *in_hi; /* while polling one input: the bytes read, which hand-offs may borrow */
     rt_applied_t *applied; /* per upstream producer handing records to this task */
     rt_cursor_t *cursors;  /* one per input when there are several (allocated at first poll) */
     struct rt_task ***writers; /* per input: NULL-terminated tasks of this runtime writing its topic

@@ -81,9 +81,61 @@ static rt_applied_t *applied_get(rt_task_t *d, int64_t pid)
     return &a[d->n_applied++];
 }
 
+/* Run the records queued for reader d (handed over by t) through it, then
+ * what d handed over in turn. */
+static int drain_downs(rt_task_t *t);
+
+static int drain(rt_task_t *t, rt_task_t *d)
+{
+    rt_inq_t *q = d->inq;
+    if (!q || !q->n)
+        return 0;
+    sl_err_t e;
+    sl_err_clear(&e);
+    int rc = sl_task_process_run(d->task, q->src, q->recs, q->n, &e);
+    q->n = q->used = 0;
+    if (rc) {
+        task_fail(d, rc, "", e.msg);
+        return task_fail(t, rc, "handing over to the next sub-topology: ", d->fatal_err.msg);
+    }
+    if (d->fatal)
+        return task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg);
+    if (drain_downs(d) != 0)
+        return task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg);
+    return 0;
+}
+
+static int drain_downs(rt_task_t *t)
+{
+    for (size_t i = 0; i < t->n_down; i++)
+        if (drain(t, t->down[i]) != 0)
+            return t->fatal;
+    return 0;
+}
+
+/* Bytes a queued record needs in the arena: 0 when they are borrowed. */
+static size_t inq_need(const rt_task_t *t, const uint8_t *p, int32_t len)
+{
+    if (len <= 0 || (p >= t->in_lo && p + len <= t->in_hi))
+        return 0;
+    return (size_t)len;
+}
+
+static const uint8_t *inq_copy(rt_inq_t *q, const uint8_t *p, size_t need)
+{
+    if (!need)
+        return p;
+    uint8_t *at = q->arena + q->used;
+    memcpy(at, p, need);
+    q->used += need;
+    return at;
+}
+
 /* Hand rec to the task reading output o (same worker thread), numbered with
  * the sequence it would have had in the log; one the reader has applied
- * already (replayed after a crash) is skipped. */
+ * already (replayed after a crash) is skipped.  The record waits in the
+ * reader's queue (rt_inq_t) unless it has headers or does not fit: then the
+ * queue is drained and the record goes through at once. */
 static int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
 {
     rt_task_t *d = o->direct;
@@ -98,6 +150,21 @@ static int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
     if (seq < a->next)
         return 0;
     a->next = seq + 1;
+    d->dirty = true;
+    d->handed_in++;
+    rt_inq_t *q = d->inq;
+    size_t need = inq_need(t, rec->key, rec->key_len), vneed = inq_need(t, rec->value, rec->value_len);
+    if (q && !rec->header_count && need + vneed <= RT_INQ_ARENA) {
+        if ((q->n == RT_INQ_RECS || q->used + need + vneed > RT_INQ_ARENA) && drain(t, d) != 0)
+            return t->fatal;
+        sl_rec_t *r = &q->recs[q->n++];
+        *r = *rec;
+        r->key = inq_copy(q, rec->key, need);
+        r->value = inq_copy(q, rec->value, vneed);
+        return 0;
+    }
+    if (drain(t, d) != 0)
+        return t->fatal;
     sl_err_t e;
     sl_err_clear(&e);
     int rc = sl_task_process(d->task, o->direct_src, rec, &e);
@@ -107,9 +174,8 @@ static int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
     }
     if (d->fatal)
         return task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg);
-    d->dirty = true;
-    d->handed_in++;
-    return 0;
+    return drain_downs(d) != 0 ? task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg)
+                               : 0;
 }
 
 /* Add rec (plus `extra` headers) to output oi's batch in progress. */
@@ -272,7 +338,7 @@ static int poll_batch(rt_worker_t *w, rt_task_t *t, rt_src_t *s, const uint8_t *
     }
     if (rc < 0)
         return task_fail(t, SL_E_IO, "reading an input batch: ", e.msg);
-    return 0;
+    return drain_downs(t);
 }
 
 /* The next record of input i at or after its offset into c->r (c->have), or
@@ -410,7 +476,7 @@ static int poll_merged(rt_worker_t *w, rt_task_t *t, int *n, sl_err_t *err)
             rt_task_commit(t, err) != 0)
             return task_error(t, err);
     }
-    return 0;
+    return drain_downs(t) != 0 ? task_error(t, err) : 0;
 }
 
 int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
@@ -434,6 +500,8 @@ int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
             task_fail(t, SL_E_IO, "reading input: ", e.msg);
             return task_error(t, err);
         }
+        t->in_lo = w->rbuf.data; /* hand-offs borrow from it until poll_batch drains them */
+        t->in_hi = w->rbuf.data + w->rbuf.len;
         size_t pos = 0;
         while (w->rbuf.len - pos >= SL_BATCH_HEADER_SIZE) {
             sl_batch_header_t h;
@@ -454,6 +522,7 @@ int rt_task_poll(rt_worker_t *w, rt_task_t *t, sl_err_t *err)
                 return task_error(t, err);
         }
     }
+    t->in_lo = t->in_hi = NULL;
     int64_t offsets_after = 0;
     for (size_t i = 0; i < t->n_srcs; i++) {
         offsets_after += t->srcs[i].offset;
@@ -772,6 +841,8 @@ int rt_task_commit(rt_task_t *t, sl_err_t *err)
     /* What this task handed over must be in its readers' checkpoints before
      * this one says its inputs are consumed. */
     t->nested_ns = 0;
+    if (drain_downs(t) != 0)
+        return task_error(t, err);
     for (size_t i = 0; i < t->n_down; i++)
         if (t->down[i]->dirty) {
             int64_t d0 = sl_mono_ns();
@@ -832,6 +903,7 @@ void rt_task_close(rt_task_t *t)
     free(t->pend);
     free(t->hdrs);
     free(t->down);
+    free(t->inq);
     free(t->applied);
     for (size_t i = 0; t->cursors && i < t->n_srcs; i++) {
         sl_buf_free(&t->cursors[i].buf);
@@ -995,6 +1067,9 @@ static int link_one(sl_runtime_t *rt, rt_task_t *u, rt_out_t *o, sl_err_t *err)
             if (d->srcs[s].offset < rt->logs->readable_end(d->srcs[s].part) ||
                 d->srcs[s].offset < rt->logs->end_offset(d->srcs[s].part))
                 return 0; /* records wait in the log: this run keeps using it */
+            if (!d->inq && !(d->inq = calloc(1, sizeof *d->inq)))
+                return sl_err_set(err, SL_E_NOMEM, "out of memory");
+            d->inq->src = d->srcs[s].source;
             o->direct = d;
             o->direct_src = d->srcs[s].source;
             for (size_t k = 0; k < u->n_down; k++)

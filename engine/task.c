@@ -188,6 +188,61 @@ static int task_process(sl_task_t *task, int source, const sl_rec_t *rec, const 
     return rc;
 }
 
+/* The op a run from source node n can go to in one call: n forwards every
+ * record to exactly one child, which takes runs, and nothing in the task
+ * ticks per record (TTL) or takes event time from the value. */
+static tnode_t *run_target(const sl_task_t *task, const tnode_t *n)
+{
+    if (task->has_ttl || n->pass != NODE_PASS || n->n_out != 1 || n->def->src.timestamp)
+        return NULL;
+    tnode_t *c = n->out[0].to;
+    return c->pass == NODE_RUN && c->op && c->op->process_run ? c : NULL;
+}
+
+int sl_task_process_run(sl_task_t *task, int source, const sl_rec_t *recs, size_t n, sl_err_t *err)
+{
+    if (source < 0 || (size_t)source >= task->n_sources)
+        return sl_err_set(err, SL_E_INVAL, "task %d_%d: no source %d", task->sub, task->partition, source);
+    tnode_t *src = task->sources[source].node, *c = run_target(task, src);
+    for (size_t i = 0; i < n;) {
+        if (task->fatal_rc || !c || recs[i].timestamp < 0) { /* one at a time (task_process checks fatal) */
+            int rc = task_process(task, source, &recs[i++], NULL, err);
+            if (rc)
+                return rc;
+            continue;
+        }
+        size_t j = i;
+        int64_t st = task->stream_time;
+        for (; j < n && recs[j].timestamp >= 0; j++)
+            st = recs[j].timestamp > st ? recs[j].timestamp : st;
+        task->stream_time = st;
+        src->stats.records_in += j - i;
+        while (i < j) {
+            sl_err_t e;
+            e.msg[0] = '\0';
+            int rc = 0;
+            size_t k = c->op->process_run(c->op, recs + i, j - i, &rc, &e);
+            c->stats.records_in += k;
+            i += k;
+            if (i == j)
+                break;
+            c->stats.records_in++; /* recs[i] failed: as node_process does with a failure */
+            if (rc == SL_E_RECORD) {
+                dead_letter(c, &recs[i++], &e);
+                continue;
+            }
+            task->fatal_rc = rc;
+            task->fatal_err = e;
+            if (!e.msg[0])
+                sl_err_set(&task->fatal_err, rc, "node '%s': %s", c->def->name, sl_engine_strerror(rc));
+            if (err)
+                *err = task->fatal_err;
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int sl_task_sync(sl_task_t *task, sl_err_t *err)
 {
     int total = 0;

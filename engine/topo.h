@@ -88,6 +88,13 @@ int sl_task_source(const sl_task_t *task, const char *topic);
  * dead-lettered and gives 0; a non-zero return is fatal. */
 int sl_task_process(sl_task_t *task, int source, const sl_rec_t *rec, sl_err_t *err);
 
+/* sl_task_process of recs[0..n) in order, from one source.  When the source
+ * node feeds a single operator that takes runs (count's counter table), the
+ * records go to it in one call: stream time moves to the run's largest
+ * timestamp first (that operator reads it only when it forwards at a flush).
+ * Otherwise, one at a time. */
+int sl_task_process_run(sl_task_t *task, int source, const sl_rec_t *recs, size_t n, sl_err_t *err);
+
 /* The event time sl_task_process would give rec: its source's timestamp
  * function's (true), or the record's own timestamp when the source has none
  * (false).  When the function fails, *ts is the record's timestamp and

@@ -235,12 +235,12 @@ static int agg_sync(sl_op_t *op, sl_err_t *err)
     return g->use_ct && g->ct.ndirty ? ct_write(g, err) : 0;
 }
 
-/* The slot of key (the store's count when it enters), or NULL with *rc set. */
-static ct_slot_t *ct_get(agg_op_t *g, const uint8_t *key, size_t klen, int *rc, sl_err_t *err)
+/* The slot of key, whose ct_hash is h (the store's count when it enters),
+ * or NULL with *rc set. */
+static ct_slot_t *ct_get(agg_op_t *g, const uint8_t *key, size_t klen, uint64_t h, int *rc, sl_err_t *err)
 {
     sl_op_t *op = &g->base;
     counters_t *c = &g->ct;
-    uint64_t h = ct_hash(key, klen);
     if ((c->used + 1) * 4 > c->cap * 3) { /* grow to CT_MAX, then write out and start empty */
         uint32_t cap = c->cap ? c->cap * 2 : 1024;
         if (cap > CT_MAX) {
@@ -306,10 +306,10 @@ static ct_slot_t *ct_get(agg_op_t *g, const uint8_t *key, size_t klen, int *rc, 
     return s;
 }
 
-static int ct_count(agg_op_t *g, const sl_rec_t *rec, sl_err_t *err)
+static int ct_count(agg_op_t *g, const sl_rec_t *rec, uint64_t h, sl_err_t *err)
 {
     int rc = 0;
-    ct_slot_t *s = ct_get(g, rec->key, (size_t)rec->key_len, &rc, err);
+    ct_slot_t *s = ct_get(g, rec->key, (size_t)rec->key_len, h, &rc, err);
     if (!s)
         return -rc;
     s->count += sl_rec_is_retraction(rec) ? -1 : 1;
@@ -337,7 +337,7 @@ static int agg_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
         return sl_err_set(err, SL_E_RECORD, "node '%s': key of %d bytes is longer than the store's %d",
                           op->ctx.node_name, rec->key_len, SL_STORE_MAX_KEY);
     if (g->use_ct && rec->key_len > 0 && rec->key_len <= CT_KEY)
-        return ct_count(g, rec, err);
+        return ct_count(g, rec, ct_hash(rec->key, (size_t)rec->key_len), err);
     const uint8_t *cur = NULL;
     size_t cur_len = 0;
     int rc = sl_kv_get(op->store, NULL, rec->key, (size_t)rec->key_len, &cur, &cur_len);
@@ -352,6 +352,39 @@ static int agg_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
     if (rc)
         return op_store_error(op, rc, "writing", err);
     return op->ttl_store ? op_ttl_touch(op, rec->key, (size_t)rec->key_len, err) : 0;
+}
+
+/* A run of records for the counter table: each chunk's keys are hashed and
+ * their slots prefetched before any is probed, so the cache misses of cold
+ * keys overlap instead of coming one after another. */
+#define CT_CHUNK 32
+
+static bool ct_takes(const sl_rec_t *r) { return r->key_len > 0 && r->key_len <= CT_KEY && r->value_len >= 0; }
+
+static size_t agg_process_run(sl_op_t *op, const sl_rec_t *recs, size_t n, int *rc, sl_err_t *err)
+{
+    agg_op_t *g = (agg_op_t *)op;
+    uint64_t h[CT_CHUNK];
+    for (size_t base = 0; base < n; base += CT_CHUNK) {
+        size_t m = n - base < CT_CHUNK ? n - base : CT_CHUNK;
+        for (size_t i = 0; i < m; i++) {
+            const sl_rec_t *r = &recs[base + i];
+            if (!ct_takes(r))
+                continue;
+            h[i] = ct_hash(r->key, (size_t)r->key_len);
+            if (g->ct.cap)
+                __builtin_prefetch(&g->ct.slots[h[i] & (g->ct.cap - 1)]);
+        }
+        for (size_t i = 0; i < m; i++) {
+            const sl_rec_t *r = &recs[base + i];
+            int c = ct_takes(r) ? ct_count(g, r, h[i], err) : agg_process(op, r, err);
+            if (c) {
+                *rc = c;
+                return base + i;
+            }
+        }
+    }
+    return n;
 }
 
 /* ---- forwarding at flush --------------------------------------------------------------------------- */
@@ -424,6 +457,8 @@ static int agg_open(sl_op_t *op, sl_err_t *err)
     if (rc || (rc = op_ttl_open(op, err)) != 0)
         return rc;
     g->use_ct = op->spec.kind == SL_OP_COUNT && !op->ttl_store && !op->ctx.store_shared;
+    if (g->use_ct)
+        op->process_run = agg_process_run;
     return 0;
 }
 

@@ -30,6 +30,15 @@ struct sl_op {
     int64_t ttl_next;      /* stream time at which the earliest key expires (INT64_MIN: unknown) */
     int (*ttl_expire)(sl_op_t *op, const uint8_t *key, size_t key_len, sl_err_t *err); /* NULL: op_ttl_delete */
     sl_err_t pending_err;
+    /* Set at open by a kind that takes records in runs (count with its
+     * counter table, which hashes a run's keys and prefetches their slots
+     * before it probes).  Processes recs[0..n) in order as n process calls
+     * would, with the task's stream time already at the run's largest
+     * timestamp, and counts none of them in stats.records_in (the caller
+     * does).  Returns n, or the index of the record that failed with *rc
+     * (those before it went through; the caller deals with it as with a
+     * process failure and goes on after it).  NULL: one record at a time. */
+    size_t (*process_run)(sl_op_t *op, const sl_rec_t *recs, size_t n, int *rc, sl_err_t *err);
 };
 
 extern const op_vtab_t sl_op_pass_vt, sl_op_map_vt, sl_op_filter_vt, sl_op_flat_map_vt, sl_op_select_key_vt,

@@ -422,6 +422,122 @@ static void test_failed_records_go_to_the_dead_letter_topic(void **state)
     sl_topo_free(t);
 }
 
+/* ---- hand-offs in memory: what waits in the reader's queue ------------------------------------------ */
+
+#define HO_RECS 3000
+#define HO_KEYS 50
+#define HO_BIG (100 * 1024) /* more than the reader's queue arena: goes through at once */
+
+static uint8_t ho_byte(long i) { return (uint8_t)('a' + i % 26); }
+
+/* What record i adds to its key's sum: its value's length and bytes, and 10^6 when it has a header. */
+static int64_t ho_weight(const uint8_t *v, int32_t n, size_t headers)
+{
+    int64_t w = n + (headers ? 1000000 : 0);
+    for (int32_t j = 0; j < n; j++)
+        w += v[j];
+    return w;
+}
+
+/* A new key and a copy of the value, both in the scratch buffers (so the hand-off must copy them). */
+static int ho_rekey(void *arg, const sl_rec_t *in, sl_rec_t *out, sl_scratch_t *s, sl_err_t *err)
+{
+    long i = atol((const char *)in->key);
+    char k[16];
+    int kn = snprintf(k, sizeof k, "K%ld", i % HO_KEYS);
+    if (sl_buf_append(&s->key, k, (size_t)kn) || sl_buf_append(&s->value, in->value, (size_t)in->value_len))
+        return sl_err_set(err, SL_E_NOMEM, "out of memory");
+    out->key = s->key.data;
+    out->key_len = kn;
+    out->value = s->value.data;
+    return 0;
+}
+
+static int ho_init(void *arg, sl_buf_t *out, sl_err_t *err)
+{
+    int64_t z = 0;
+    return sl_buf_append(out, &z, sizeof z) ? -1 : 0;
+}
+
+static int ho_add(void *arg, const sl_rec_t *rec, const uint8_t *agg, size_t agg_len, sl_buf_t *out, sl_err_t *err)
+{
+    int64_t sum;
+    memcpy(&sum, agg, sizeof sum);
+    sum += ho_weight(rec->value, rec->value_len, rec->header_count);
+    return sl_buf_append(out, &sum, sizeof sum) ? -1 : 0;
+}
+
+static void on_sum(void *arg, const sl_record_t *r, const sl_batch_header_t *h)
+{
+    int64_t *sums = arg;
+    assert_int_equal(r->value_len, 8);
+    memcpy(&sums[atoi((const char *)r->key + 1)], r->value, 8);
+}
+
+/* Records re-keyed by a map (bytes in its scratch, copied into the queue), some
+ * with headers and some larger than the queue (both go through at once, after
+ * what waits), all handed over in memory: every key's aggregate equals the sum
+ * computed here, and the repartition topic never got a record. */
+static void test_records_handed_over_in_memory_arrive_intact(void **state)
+{
+    fx_t *f = *state;
+    RTU_CHECK(f->logs->create_topic(f->logs->ctx, "in", 1, &rtu_err));
+    void *part;
+    RTU_CHECK(f->logs->open(f->logs->ctx, "in", 0, &part, &rtu_err));
+    sl_batch_builder_t b;
+    sl_batch_builder_init(&b);
+    sl_batch_builder_begin(&b, SL_COMPRESSION_NONE, 0);
+    sl_buf_t out;
+    sl_buf_init(&out);
+    uint8_t *big = malloc(HO_BIG);
+    static int64_t want[HO_KEYS], got[HO_KEYS];
+    sl_header_t hdr = {(const uint8_t *)"h", 1, (const uint8_t *)"x", 1};
+    for (long i = 0; i < HO_RECS; i++) {
+        char k[16], v[32];
+        int kn = snprintf(k, sizeof k, "%ld", i), vn = snprintf(v, sizeof v, "value-%ld", i * 7919);
+        const uint8_t *val = (const uint8_t *)v;
+        if (i % 500 == 7) {
+            memset(big, ho_byte(i), HO_BIG);
+            val = big;
+            vn = HO_BIG;
+        }
+        bool with_header = i % 7 == 0;
+        want[i % HO_KEYS] += ho_weight(val, vn, with_header);
+        RTU_CHECK(sl_batch_builder_add(&b, 1000 + i, k, kn, val, vn, with_header ? &hdr : NULL, with_header));
+        if (b.count == 100)
+            rtu_flush_builder(f->logs, part, &b, &out);
+    }
+    if (b.count)
+        rtu_flush_builder(f->logs, part, &b, &out);
+    sl_batch_builder_free(&b);
+    sl_buf_free(&out);
+    free(big);
+
+    sl_topo_t *t;
+    const char *in[] = {"in"};
+    RTU_CHECK(sl_topo_new("ho", &t));
+    RTU_CHECK(sl_topo_add_source(t, "src", in, 1, NULL));
+    RTU_CHECK(sl_topo_add_map(t, "rekey", "src", ho_rekey, NULL));
+    RTU_CHECK(sl_topo_add_group_by(t, "by-key", "rekey", NULL, NULL));
+    RTU_CHECK(sl_topo_add_aggregate(t, "sum", "by-key", "sums", ho_init, ho_add, NULL));
+    RTU_CHECK(sl_topo_add_sink(t, "out", "sum", "sums-out"));
+    RTU_CHECK(sl_topo_build(t, &rtu_err));
+    sl_runtime_t *rt = fx_runtime(f, t, 1);
+    rtu_run_to_end(rt, 60);
+    sl_runtime_stats_t st;
+    sl_runtime_stats(rt, &st);
+    assert_int_equal(st.dead_lettered, 0);
+    assert_int_equal(st.records_in, 2 * HO_RECS);
+    sl_runtime_close(rt);
+    rtu_read_all(f->logs, "sums-out", 0, on_sum, got);
+    for (int k = 0; k < HO_KEYS; k++)
+        assert_int_equal(got[k], want[k]);
+    void *rp;
+    RTU_CHECK(f->logs->open(f->logs->ctx, sl_topo_repartition_topic(t, 0), 0, &rp, &rtu_err));
+    assert_int_equal(f->logs->end_offset(rp), 0);
+    sl_topo_free(t);
+}
+
 static void on_ts(void *arg, const sl_record_t *r, const sl_batch_header_t *h)
 {
     *(int64_t *)arg = r->timestamp;
@@ -581,6 +697,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checkpointed_batches_missing_from_the_log_are_published_at_open, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_failed_records_go_to_the_dead_letter_topic, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_records_handed_over_in_memory_arrive_intact, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_idle_source_lets_stream_time_follow_the_wall_clock, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_merged_inputs_are_processed_in_event_time, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_sources_read_together_must_be_co_partitioned, fx_setup, fx_teardown),
