@@ -161,6 +161,36 @@ static void test_null_grouping_keys_are_dropped_and_counted(void **state)
     assert_int_equal(sl_driver_queued(f->drv, "wc-dlq"), 0);
 }
 
+/* Forwarding nodes in a row (the source, a group_by of the existing key, a
+ * window spec) are passed over without running, yet each counts what went
+ * through it, and the group_by drops what has no key. */
+static void test_forwarding_nodes_count_what_goes_through(void **state)
+{
+    et_fixture_t *f = *state;
+    sl_window_spec_t w = {.kind = SL_WINDOW_TUMBLING, .size_ms = 1000, .emit = SL_WINDOW_EMIT_CHANGES};
+    assert_int_equal(sl_topo_new("fw", &f->topo), 0);
+    assert_int_equal(sl_topo_add_source(f->topo, "lines", lines_topic, 1, NULL), 0);
+    assert_int_equal(sl_topo_add_group_by(f->topo, "by-key", "lines", NULL, NULL), 0);
+    assert_int_equal(sl_topo_add_window(f->topo, "second", "by-key", &w), 0);
+    assert_int_equal(sl_topo_add_count(f->topo, "count", "second", "counts"), 0);
+    assert_int_equal(sl_topo_add_sink(f->topo, "out", "count", "out"), 0);
+    et_build(f->topo);
+    et_open(f);
+    et_pipe(f, "lines", "a", "1", 10);
+    et_pipe(f, "lines", NULL, "2", 20);
+    et_pipe(f, "lines", "a", "3", 30);
+    et_pipe(f, "lines", NULL, "4", 40);
+    et_pipe(f, "lines", "b", "5", 50);
+    const char *nodes[] = {"lines", "by-key", "second", "count"};
+    const uint64_t in[] = {5, 5, 3, 3}, null_keys[] = {0, 2, 0, 0};
+    for (int i = 0; i < 4; i++) {
+        sl_op_stats_t st;
+        assert_int_equal(sl_driver_node_stats(f->drv, nodes[i], &st), 0);
+        assert_int_equal(st.records_in, in[i]);
+        assert_int_equal(st.dropped_null_key, null_keys[i]);
+    }
+}
+
 static void test_state_survives_reopen_after_commit_only(void **state)
 {
     et_fixture_t *f = *state;
@@ -389,6 +419,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_generic_aggregate_and_reduce, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_table_keeps_latest_value_and_tombstones_delete, et_setup, et_teardown),
         cmocka_unit_test_setup_teardown(test_table_null_key_counted, et_setup, et_teardown),
+        cmocka_unit_test_setup_teardown(test_forwarding_nodes_count_what_goes_through, et_setup, et_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
