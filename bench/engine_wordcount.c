@@ -36,9 +36,10 @@ static void die(const char *what, int rc, const sl_err_t *e)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_engine_wordcount [--dir PARENT] [--lines N] [--threads N] [--partitions N]\n"
-                    "                              [--passes N] [--no-sync] [--keyed]\n"
+                    "                              [--passes N] [--no-sync] [--keyed | --tumbling]\n"
                     "  defaults: 1000000 lines (5M words), 1 thread, 1 partition, 3 passes (the one\n"
-                    "  with the median ratio is reported),\n"
+                    "  with the median ratio is reported; the baseline runs three times in each pass\n"
+                    "  and its fastest run counts),\n"
                     "  fsync on; --dir defaults to $SL_BENCH_DIR or /tmp.  --keyed: the input holds the\n"
                     "  words as record keys (no split, no repartition topic), to isolate that cost;\n"
                     "  --tumbling: N keyed records (one per ms of event time) counted per key in\n"
@@ -311,7 +312,13 @@ int main(int argc, char **argv)
         job_s[pass] = run_job(logs, state, &o, &st);
         commits[pass] = (unsigned long long)st.commits;
         commit_ms[pass] = (unsigned long long)st.commit_us / 1000;
+        /* the baseline is short, so whatever else the machine does moves it most: its
+         * fastest of three runs is the undisturbed figure (and the stricter ratio) */
         base_s[pass] = run_baseline(logs, &o, &words);
+        for (int r = 0; r < 2; r++) {
+            double again = run_baseline(logs, &o, &words);
+            base_s[pass] = again < base_s[pass] ? again : base_s[pass];
+        }
         order[pass] = pass;
     }
     for (int i = 1; i < o.passes; i++) /* by ratio base / job */
