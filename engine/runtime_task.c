@@ -131,12 +131,31 @@ static const uint8_t *inq_copy(rt_inq_t *q, const uint8_t *p, size_t need)
     return at;
 }
 
+/* A record handed over that does not wait in the queue (it has headers, or
+ * does not fit in it): what waits goes first, then the record at once. */
+static __attribute__((noinline)) int hand_off_now(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
+{
+    rt_task_t *d = o->direct;
+    if (drain(t, d) != 0)
+        return t->fatal;
+    sl_err_t e;
+    sl_err_clear(&e);
+    int rc = sl_task_process(d->task, o->direct_src, rec, &e);
+    if (rc) {
+        task_fail(d, rc, "", e.msg);
+        return task_fail(t, rc, "handing over to the next sub-topology: ", d->fatal_err.msg);
+    }
+    if (d->fatal)
+        return task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg);
+    return drain_downs(d) != 0 ? task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg)
+                               : 0;
+}
+
 /* Hand rec to the task reading output o (same worker thread), numbered with
  * the sequence it would have had in the log; one the reader has applied
  * already (replayed after a crash) is skipped.  The record waits in the
- * reader's queue (rt_inq_t) unless it has headers or does not fit: then the
- * queue is drained and the record goes through at once. */
-static int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
+ * reader's queue (rt_inq_t) unless it has headers or does not fit. */
+static inline __attribute__((always_inline)) int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
 {
     rt_task_t *d = o->direct;
     int64_t seq = o->seq++;
@@ -153,29 +172,20 @@ static int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
     d->dirty = true;
     d->handed_in++;
     rt_inq_t *q = d->inq;
+    if (!q || rec->header_count)
+        return hand_off_now(t, o, rec);
     size_t need = inq_need(t, rec->key, rec->key_len), vneed = inq_need(t, rec->value, rec->value_len);
-    if (q && !rec->header_count && need + vneed <= RT_INQ_ARENA) {
-        if ((q->n == RT_INQ_RECS || q->used + need + vneed > RT_INQ_ARENA) && drain(t, d) != 0)
+    if (q->n == RT_INQ_RECS || q->used + need + vneed > RT_INQ_ARENA) {
+        if (need + vneed > RT_INQ_ARENA)
+            return hand_off_now(t, o, rec);
+        if (drain(t, d) != 0)
             return t->fatal;
-        sl_rec_t *r = &q->recs[q->n++];
-        *r = *rec;
-        r->key = inq_copy(q, rec->key, need);
-        r->value = inq_copy(q, rec->value, vneed);
-        return 0;
     }
-    if (drain(t, d) != 0)
-        return t->fatal;
-    sl_err_t e;
-    sl_err_clear(&e);
-    int rc = sl_task_process(d->task, o->direct_src, rec, &e);
-    if (rc) {
-        task_fail(d, rc, "", e.msg);
-        return task_fail(t, rc, "handing over to the next sub-topology: ", d->fatal_err.msg);
-    }
-    if (d->fatal)
-        return task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg);
-    return drain_downs(d) != 0 ? task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg)
-                               : 0;
+    sl_rec_t *r = &q->recs[q->n++];
+    *r = *rec;
+    r->key = inq_copy(q, rec->key, need);
+    r->value = inq_copy(q, rec->value, vneed);
+    return 0;
 }
 
 /* Add rec (plus `extra` headers) to output oi's batch in progress. */
@@ -224,7 +234,8 @@ static int on_sink(void *arg, const char *topic, const sl_rec_t *rec, sl_err_t *
 {
     rt_task_t *t = arg;
     if (t->last_sink < t->n_sinks && t->sinks[t->last_sink].name == topic) { /* the same sink node again */
-        int rc = out_add(t, route(t, &t->sinks[t->last_sink], rec), rec, NULL, 0);
+        size_t oi = route(t, &t->sinks[t->last_sink], rec);
+        int rc = t->outs[oi].direct ? hand_off(t, &t->outs[oi], rec) : out_add(t, oi, rec, NULL, 0);
         return rc ? sl_err_set(err, rc, "%s", t->fatal_err.msg) : 0;
     }
     for (size_t i = 0; i < t->n_sinks; i++) {
