@@ -225,6 +225,8 @@ static int out_add(rt_task_t *t, size_t oi, const sl_rec_t *rec, const sl_rec_he
 
 static size_t route(rt_task_t *t, const rt_sink_t *s, const sl_rec_t *rec)
 {
+    if (s->partitions == 1)
+        return s->base;
     int32_t p = rec->key_len >= 0 ? sl_partition_for_key(rec->key, (size_t)rec->key_len, s->partitions)
                                   : t->partition % s->partitions; /* null key: stays with the task */
     return s->base + (size_t)p;

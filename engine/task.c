@@ -66,6 +66,8 @@ struct sl_task {
 /* ---- the depth-first chain -------------------------------------------------------------------- */
 
 static int node_process(tnode_t *n, const sl_rec_t *rec);
+static int node_failed(tnode_t *n, const sl_rec_t *rec, int rc, sl_err_t *err);
+static void dead_letter(tnode_t *n, const sl_rec_t *rec, sl_err_t *err);
 
 /* Down edge e: the forwarding nodes it skips count the record (a group_by of
  * the existing key drops one without a key, as node_process would), then its
@@ -81,6 +83,31 @@ static inline int edge_process(const tedge_t *e, const sl_rec_t *rec)
         }
     }
     return node_process(e->to, rec);
+}
+
+/* sl_emit_t of a node with one edge, which goes to a sink: node_forward,
+ * edge_process and node_process of the sink in one call (the hop every
+ * record takes on its way out of a task). */
+static int forward_to_sink(sl_emit_t *em, int port, const sl_rec_t *rec)
+{
+    tnode_t *n = (tnode_t *)em;
+    const tedge_t *e = &n->out[0];
+    if (port != e->port)
+        return port < 0 || port >= n->def->spec.n_outputs ? SL_E_RECORD : 0;
+    for (uint8_t k = 0; k < e->n_skip; k++) {
+        tnode_t *s = e->skip[k];
+        s->stats.records_in++;
+        if (s->pass == NODE_KEYED && rec->key_len < 0) {
+            s->stats.dropped_null_key++;
+            return 0;
+        }
+    }
+    tnode_t *sink = e->to;
+    sl_err_t err;
+    err.msg[0] = '\0';
+    sink->stats.records_in++;
+    int rc = sink->task->io.sink(sink->task->io.arg, sink->def->topics[0], rec, &err);
+    return rc ? node_failed(sink, rec, rc, &err) : 0;
 }
 
 /* sl_emit_t of node n: run every child on `port`, in the order they were added. */
@@ -129,14 +156,21 @@ static int node_process(tnode_t *n, const sl_rec_t *rec)
         n->stats.records_in++;
         rc = n->task->io.sink(n->task->io.arg, n->def->topics[0], rec, &err);
     }
+    return rc ? node_failed(n, rec, rc, &err) : 0;
+}
+
+/* Node n failed on rec with rc: dead-letter a record-level failure (0), or
+ * record the first fatal one in the task (rc). */
+static int node_failed(tnode_t *n, const sl_rec_t *rec, int rc, sl_err_t *err)
+{
     if (rc == SL_E_RECORD) {
-        dead_letter(n, rec, &err);
+        dead_letter(n, rec, err);
         return 0;
     }
-    if (rc && !n->task->fatal_rc) {
+    if (!n->task->fatal_rc) {
         n->task->fatal_rc = rc;
-        n->task->fatal_err = err;
-        if (!err.msg[0])
+        n->task->fatal_err = *err;
+        if (!err->msg[0])
             sl_err_set(&n->task->fatal_err, rc, "node '%s': %s", n->def->name, sl_engine_strerror(rc));
     }
     return rc;
@@ -490,6 +524,11 @@ int sl_task_new(const sl_topo_t *t, int sub, int partition, sl_env_t *env, const
                 e->to = task->by_index[e->to->def->children[0].node];
             }
         }
+    for (size_t i = 0; i < task->n_nodes; i++) {
+        tnode_t *n = &task->nodes[i];
+        if (n->n_out == 1 && n->out[0].to->def->role == NODE_SINK)
+            n->emit.forward = forward_to_sink;
+    }
     *out = task;
     return 0;
 fail:
