@@ -39,7 +39,8 @@ typedef struct rt_out {
     struct rt_task *direct; /* a repartition partition whose reader runs on this worker: records are
                              * handed to it (sl_task_process) instead of going through the log */
     int direct_src;         /* that reader's source index for this topic */
-    size_t applied_i;       /* 1 + where this task's entry in direct->applied was last found, or 0 */
+    struct rt_applied *applied; /* this task's entry in direct->applied (made when linking, after which
+                                 * that array no longer moves) */
     sl_batch_builder_t b;
     bool open;
     bool touched; /* appended to since the last sync */

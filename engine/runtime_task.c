@@ -159,12 +159,7 @@ static inline __attribute__((always_inline)) int hand_off(rt_task_t *t, rt_out_t
 {
     rt_task_t *d = o->direct;
     int64_t seq = o->seq++;
-    rt_applied_t *a = o->applied_i && o->applied_i <= d->n_applied && d->applied[o->applied_i - 1].pid == t->pid
-                          ? &d->applied[o->applied_i - 1]
-                          : applied_get(d, t->pid);
-    if (!a)
-        return task_fail(t, SL_E_NOMEM, "out of memory", "");
-    o->applied_i = (size_t)(a - d->applied) + 1;
+    rt_applied_t *a = o->applied;
     t->adds++;
     if (seq < a->next)
         return 0;
@@ -1126,6 +1121,24 @@ static int link_writers(sl_runtime_t *rt, sl_err_t *err)
     return 0;
 }
 
+/* Each linked output's entry in its reader's watermarks: made for every
+ * producer first, then pointed at, since adding one may move the array. */
+static int link_applied(sl_runtime_t *rt, sl_err_t *err)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < rt->n_tasks; i++)
+            for (size_t k = 0; k < rt->tasks[i].n_outs; k++) {
+                rt_out_t *o = &rt->tasks[i].outs[k];
+                if (!o->direct)
+                    continue;
+                rt_applied_t *a = applied_get(o->direct, rt->tasks[i].pid);
+                if (!a)
+                    return sl_err_set(err, SL_E_NOMEM, "out of memory");
+                o->applied = pass ? a : NULL;
+            }
+    return 0;
+}
+
 int rt_link_hand_offs(sl_runtime_t *rt, sl_err_t *err)
 {
     size_t linked = 0;
@@ -1150,7 +1163,7 @@ int rt_link_hand_offs(sl_runtime_t *rt, sl_err_t *err)
     }
     if (linked)
         sl_log(SL_DEBUG, "engine", "%zu repartition partition(s) handed over in memory (same worker)", linked);
-    return 0;
+    return link_applied(rt, err);
 }
 
 /* ---- purging internal topics ------------------------------------------------------------------------ */
