@@ -235,6 +235,20 @@ static int agg_sync(sl_op_t *op, sl_err_t *err)
     return g->use_ct && g->ct.ndirty ? ct_write(g, err) : 0;
 }
 
+/* The slot holding key (ct_hash h), or NULL when the table does not have it. */
+static inline ct_slot_t *ct_find(const counters_t *c, const uint8_t *key, size_t klen, uint64_t h)
+{
+    if (!c->cap)
+        return NULL;
+    for (uint32_t i = (uint32_t)h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+        ct_slot_t *s = &c->slots[i];
+        if (s->hash == h && s->klen == klen && sl_bytes_eq(s->key, key, klen))
+            return s;
+        if (!s->hash)
+            return NULL;
+    }
+}
+
 /* The slot of key, whose ct_hash is h (the store's count when it enters),
  * or NULL with *rc set. */
 static ct_slot_t *ct_get(agg_op_t *g, const uint8_t *key, size_t klen, uint64_t h, int *rc, sl_err_t *err)
@@ -377,6 +391,15 @@ static size_t agg_process_run(sl_op_t *op, const sl_rec_t *recs, size_t n, int *
         }
         for (size_t i = 0; i < m; i++) {
             const sl_rec_t *r = &recs[base + i];
+            ct_slot_t *s = ct_takes(r) ? ct_find(&g->ct, r->key, (size_t)r->key_len, h[i]) : NULL;
+            if (s && !r->header_count) { /* a key the table holds, not a retraction: count it here */
+                s->count++;
+                if (!s->dirty) {
+                    s->dirty = 1;
+                    g->ct.dirty[g->ct.ndirty++] = (uint32_t)(s - g->ct.slots);
+                }
+                continue;
+            }
             int c = ct_takes(r) ? ct_count(g, r, h[i], err) : agg_process(op, r, err);
             if (c) {
                 *rc = c;
