@@ -69,20 +69,25 @@ static int node_process(tnode_t *n, const sl_rec_t *rec);
 static int node_failed(tnode_t *n, const sl_rec_t *rec, int rc, sl_err_t *err);
 static void dead_letter(tnode_t *n, const sl_rec_t *rec, sl_err_t *err);
 
-/* Down edge e: the forwarding nodes it skips count the record (a group_by of
- * the existing key drops one without a key, as node_process would), then its
- * node runs. */
-static inline int edge_process(const tedge_t *e, const sl_rec_t *rec)
+/* The forwarding nodes edge e skips count rec; false when a group_by of the
+ * existing key among them drops it for having no key (as node_process would). */
+static inline bool edge_skip(const tedge_t *e, const sl_rec_t *rec)
 {
     for (uint8_t k = 0; k < e->n_skip; k++) {
         tnode_t *s = e->skip[k];
         s->stats.records_in++;
         if (s->pass == NODE_KEYED && rec->key_len < 0) {
             s->stats.dropped_null_key++;
-            return 0;
+            return false;
         }
     }
-    return node_process(e->to, rec);
+    return true;
+}
+
+/* Down edge e: past the nodes it skips, its node runs. */
+static inline int edge_process(const tedge_t *e, const sl_rec_t *rec)
+{
+    return edge_skip(e, rec) ? node_process(e->to, rec) : 0;
 }
 
 /* sl_emit_t of a node with one edge, which goes to a sink: node_forward,
@@ -94,14 +99,8 @@ static int forward_to_sink(sl_emit_t *em, int port, const sl_rec_t *rec)
     const tedge_t *e = &n->out[0];
     if (port != e->port)
         return port < 0 || port >= n->def->spec.n_outputs ? SL_E_RECORD : 0;
-    for (uint8_t k = 0; k < e->n_skip; k++) {
-        tnode_t *s = e->skip[k];
-        s->stats.records_in++;
-        if (s->pass == NODE_KEYED && rec->key_len < 0) {
-            s->stats.dropped_null_key++;
-            return 0;
-        }
-    }
+    if (!edge_skip(e, rec))
+        return 0;
     tnode_t *sink = e->to;
     sl_err_t err;
     err.msg[0] = '\0';
