@@ -132,7 +132,7 @@ typedef struct rt_task {
     sl_header_t *hdrs; /* output header conversion, reused */
     size_t cap_hdrs;
     bool dirty;        /* processed records since the last commit */
-    bool replayable;   /* no stores: a replay yields the same records, so outputs are appended
+    bool replayable;   /* no stores but emit-final windows: a replay yields the same records, so outputs are appended
                         * before the checkpoint instead of being held in it (see runtime_task.c) */
     struct rt_task **down; /* tasks this one hands records to: committed before it */
     size_t n_down;

@@ -14,7 +14,7 @@
 #define BATCH_BYTES (256u * 1024) /* cut output batches well below max.message.bytes (1 MiB) */
 #define OUTBOX_MAX (32u << 20)    /* commit early rather than hold more unpublished output */
 
-static bool sub_replays_identically(const sl_topo_t *topo, int sub);
+static bool sub_replays_identically(const sl_runtime_t *rt, int sub);
 
 static int task_fail(rt_task_t *t, int rc, const char *fmt, const char *msg)
 {
@@ -1026,7 +1026,7 @@ int rt_task_open(sl_runtime_t *rt, rt_task_t *t, int sub, int partition, sl_err_
     }
     if ((rc = add_sink(t, rt->dlq, &t->dlq_sink, err)) != 0)
         return rc;
-    t->replayable = sub_replays_identically(topo, sub);
+    t->replayable = sub_replays_identically(rt, sub);
     if ((rc = meta_restore(t, err)) != 0)
         return rc;
     return t->replayable ? scan_published(t, err) : 0;
@@ -1034,15 +1034,31 @@ int rt_task_open(sl_runtime_t *rt, rt_task_t *t, int sub, int partition, sl_err_
 
 /* ---- hand-offs ------------------------------------------------------------------------------------------ */
 
-/* A sub-topology may hand records over only if replaying its input after a
- * crash produces the same records in the same order, so that sequence
- * numbers identify them: no stores (whose cache flushes forward at commit
- * times that differ between runs), only per-record operators. */
-static bool sub_replays_identically(const sl_topo_t *topo, int sub)
+/* A windowed aggregation that emits final results: it forwards a window
+ * when a record moves stream time past its end plus grace, in the order of
+ * the window store's scan, and never from a cache flush.  So what it forwards
+ * follows from its checkpointed state and the records after it alone, as long
+ * as stream time moves with records only (no idle timeout: a wall-clock
+ * advance closes windows at a moment a replay would not repeat). */
+static bool emits_by_records_only(const sl_runtime_t *rt, const topo_node_t *n)
 {
-    for (size_t i = 0; i < topo->n_nodes; i++)
-        if (topo->nodes[i].sub == sub && (topo->nodes[i].store || topo->nodes[i].join))
+    return n->role == NODE_OP && !n->join && n->spec.window.kind != SL_WINDOW_NONE &&
+           n->spec.window.emit == SL_WINDOW_EMIT_FINAL && n->spec.ttl_ms <= 0 && rt->opts.idle_timeout_ms <= 0;
+}
+
+/* A sub-topology may publish before it checkpoints, and hand records over,
+ * only if replaying its input after a crash produces the same records in the
+ * same order, so that sequence numbers identify them: per-record operators,
+ * and of stateful ones only windows that emit final results (other stores'
+ * cache flushes forward at commit times that differ between runs). */
+static bool sub_replays_identically(const sl_runtime_t *rt, int sub)
+{
+    const sl_topo_t *topo = rt->topo;
+    for (size_t i = 0; i < topo->n_nodes; i++) {
+        const topo_node_t *n = &topo->nodes[i];
+        if (n->sub == sub && (n->join || (n->store && !emits_by_records_only(rt, n))))
             return false;
+    }
     return true;
 }
 
@@ -1147,7 +1163,7 @@ int rt_link_hand_offs(sl_runtime_t *rt, sl_err_t *err)
         return wrc;
     for (size_t i = 0; i < rt->n_tasks; i++) {
         rt_task_t *u = &rt->tasks[i];
-        if (!sub_replays_identically(rt->topo, u->sub))
+        if (!sub_replays_identically(rt, u->sub))
             continue;
         for (size_t k = 0; k < u->n_sinks; k++) {
             if (k == u->dlq_sink || !is_repartition(rt->topo, u->sinks[k].name))

@@ -1,6 +1,8 @@
 /* Exactly-once under SIGKILL.  Each round appends input to a real log and forks
  * a child that runs a job (copy every record; count per value through a
- * repartition topic, and per value and 10 s tumbling window with emit final),
+ * repartition topic, and per value and 10 s tumbling window with emit final,
+ * once beside the count and once alone in a sub-topology, which publishes
+ * before it checkpoints),
  * killed at random or killing itself just before / after an output append.
  * Finally the job runs to the end and every output record must be there once:
  * copy == input, one repartitioned record per input, counts only go up and end
@@ -71,6 +73,12 @@ static sl_topo_t *job(void)
     RTU_CHECK(sl_topo_add_window(t, "win", "by-value", &w));
     RTU_CHECK(sl_topo_add_count(t, "wcount", "win", "wcounts"));
     RTU_CHECK(sl_topo_add_sink(t, "wout", "wcount", "wcounts-out"));
+    /* the same windowed count alone in a sub-topology of its own: it publishes before it checkpoints and
+     * relies on a replay forwarding the same windows in the same order */
+    RTU_CHECK(sl_topo_add_group_by(t, "by-value-2", "src", by_value, NULL));
+    RTU_CHECK(sl_topo_add_window(t, "win2", "by-value-2", &w));
+    RTU_CHECK(sl_topo_add_count(t, "wcount2", "win2", "wcounts2"));
+    RTU_CHECK(sl_topo_add_sink(t, "wout2", "wcount2", "wcounts2-out"));
     RTU_CHECK(sl_topo_build(t, &rtu_err));
     return t;
 }
@@ -280,6 +288,8 @@ static void read_stateful_output(sl_rt_logs_t *logs, const char *topic,
     }
 }
 
+static void check_windows(sl_rt_logs_t *logs, const char *topic, const int32_t *want_w, const int64_t *max_ts);
+
 static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, long total)
 {
     static int64_t want[KEYS];
@@ -358,10 +368,18 @@ static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, lo
         max_ts[p] = max_ts[p] > 1000 + i ? max_ts[p] : 1000 + i;
         want_w[(size_t)k * NWIN + (size_t)((1000 + i) / WIN)]++;
     }
+    check_windows(logs, "wcounts-out", want_w, max_ts);
+    check_windows(logs, "wcounts2-out", want_w, max_ts);
+    free(want_w);
+}
+
+/* Every window closed by its task's final stream time in topic, once, with its count; no other. */
+static void check_windows(sl_rt_logs_t *logs, const char *topic, const int32_t *want_w, const int64_t *max_ts)
+{
     reader_t *wr = reader_new();
     wr->win = malloc((size_t)KEYS * NWIN * sizeof *wr->win);
     memset(wr->win, 0xff, (size_t)KEYS * NWIN * sizeof *wr->win);
-    read_stateful_output(logs, "wcounts-out", on_wcount, wr);
+    read_stateful_output(logs, topic, on_wcount, wr);
     long missing = 0, extra = 0, miscounted = 0, closed = 0;
     for (int k = 0; k < KEYS; k++) {
         char key[16];
@@ -379,9 +397,9 @@ static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, lo
                 miscounted++;
         }
     }
-    print_message("    windows: %ld closed, %ld forwarded; %ld missing, %ld not closed yet forwarded, %ld miscounted, "
-                  "%ld forwarded twice\n",
-                  closed, wr->records, missing, extra, miscounted, wr->win_twice);
+    print_message("    %s: %ld windows closed, %ld forwarded; %ld missing, %ld not closed yet forwarded, "
+                  "%ld miscounted, %ld forwarded twice\n",
+                  topic, closed, wr->records, missing, extra, miscounted, wr->win_twice);
     assert_true(closed > 1000);
     assert_int_equal(missing, 0);
     assert_int_equal(extra, 0);
@@ -389,7 +407,6 @@ static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, lo
     assert_int_equal(wr->win_twice, 0);
     free(wr->win);
     reader_free(wr);
-    free(want_w);
 }
 
 static void test_every_output_record_appears_once_across_sigkills(void **state)

@@ -538,6 +538,91 @@ static void test_records_handed_over_in_memory_arrive_intact(void **state)
     sl_topo_free(t);
 }
 
+/* ---- windows that emit final results publish as they go ----------------------------------------------- */
+
+#define WF_RECS 200000
+
+static void gen_keyed(void *arg, long i, char *k, size_t kc, char *v, size_t vc)
+{
+    snprintf(k, kc, "k%ld", i % 5000);
+    snprintf(v, vc, "%ld", i);
+}
+
+static void count_rec(void *arg, const sl_record_t *r, const sl_batch_header_t *h) { (*(long *)arg)++; }
+
+static long records_in(fx_t *f, const char *topic)
+{
+    long n = 0;
+    rtu_read_all(f->logs, topic, 0, count_rec, &n);
+    return n;
+}
+
+/* A 1 s tumbling count (emit final) over the input, with commits an hour
+ * apart: how many windows its output log held once every record was
+ * processed and before the stop's commit; *total: after it. */
+static long final_windows_before_commit(fx_t *f, const char *app, int64_t idle_ms, long *total)
+{
+    char out[64], dir[400];
+    snprintf(out, sizeof out, "%s-out", app);
+    snprintf(dir, sizeof dir, "%s/%s", f->state, app);
+    sl_topo_t *t;
+    const char *in[] = {"keyed"};
+    sl_window_spec_t w = {.kind = SL_WINDOW_TUMBLING, .size_ms = 1000, .emit = SL_WINDOW_EMIT_FINAL};
+    RTU_CHECK(sl_topo_new(app, &t));
+    RTU_CHECK(sl_topo_add_source(t, "src", in, 1, NULL));
+    RTU_CHECK(sl_topo_add_group_by(t, "by-key", "src", NULL, NULL));
+    RTU_CHECK(sl_topo_add_window(t, "second", "by-key", &w));
+    RTU_CHECK(sl_topo_add_count(t, "count", "second", "counts"));
+    RTU_CHECK(sl_topo_add_sink(t, "out", "count", out));
+    RTU_CHECK(sl_topo_build(t, &rtu_err));
+    sl_runtime_opts_t o;
+    sl_runtime_opts_default(&o);
+    o.state_dir = dir;
+    o.logs = f->logs;
+    o.threads = 1;
+    o.sync = false;
+    o.commit_interval_ms = 3600 * 1000;
+    o.idle_timeout_ms = idle_ms;
+    sl_runtime_t *rt;
+    RTU_CHECK(sl_runtime_new(t, &o, &rt, &rtu_err));
+    RTU_CHECK(sl_runtime_start(rt, &rtu_err));
+    int64_t deadline = sl_now_ms() + 60000;
+    while (!sl_runtime_drained(rt) && sl_now_ms() < deadline) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(sl_runtime_drained(rt));
+    sl_runtime_stats_t st;
+    sl_runtime_stats(rt, &st);
+    assert_int_equal(st.commits, 0);
+    long before = records_in(f, out);
+    RTU_CHECK(sl_runtime_stop(rt, &rtu_err));
+    sl_runtime_close(rt);
+    sl_topo_free(t);
+    *total = records_in(f, out);
+    return before;
+}
+
+/* Windows that emit final results forward only when records move stream time,
+ * so a replay forwards them again in the same order: their task publishes as
+ * it goes, before its checkpoint, as a stateless one does.  With an idle
+ * timeout, a wall-clock advance could close windows a replay would not: the
+ * output then waits for the checkpoint.  Same output either way. */
+static void test_final_windows_publish_before_the_checkpoint_unless_idle_time_closes_them(void **state)
+{
+    fx_t *f = *state;
+    rtu_produce(f->logs, "keyed", 1, 0, WF_RECS, gen_keyed, NULL);
+    long total_a = 0, total_b = 0;
+    long early = final_windows_before_commit(f, "wf-a", 0, &total_a);
+    long held = final_windows_before_commit(f, "wf-b", 3600 * 1000, &total_b);
+    print_message("    %ld of %ld windows published before the commit; with an idle timeout %ld of %ld\n", early,
+                  total_a, held, total_b);
+    assert_int_equal(total_a, (WF_RECS / 1000 - 1) * 1000); /* every second but the last closed, 1000 keys each */
+    assert_int_equal(total_b, total_a);
+    assert_true(early > total_a / 2);
+    assert_int_equal(held, 0);
+}
+
 static void on_ts(void *arg, const sl_record_t *r, const sl_batch_header_t *h)
 {
     *(int64_t *)arg = r->timestamp;
@@ -698,6 +783,8 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_failed_records_go_to_the_dead_letter_topic, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_records_handed_over_in_memory_arrive_intact, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_final_windows_publish_before_the_checkpoint_unless_idle_time_closes_them,
+                                        fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_idle_source_lets_stream_time_follow_the_wall_clock, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_merged_inputs_are_processed_in_event_time, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_sources_read_together_must_be_co_partitioned, fx_setup, fx_teardown),
