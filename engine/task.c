@@ -204,27 +204,33 @@ static int task_process(sl_task_t *task, int source, const sl_rec_t *rec, const 
     if (source < 0 || (size_t)source >= task->n_sources)
         return sl_err_set(err, SL_E_INVAL, "task %d_%d: no source %d", task->sub, task->partition, source);
     tnode_t *n = task->sources[source].node;
-    sl_rec_t r = *rec;
+    /* rec itself unless the event time is not its timestamp (no copy: the
+     * caller has just written it field by field, and a wide load of it stalls) */
+    sl_rec_t r;
+    const sl_rec_t *in = rec;
     sl_err_t rerr;
     rerr.msg[0] = '\0';
-    if (known_ts) {
-        r.timestamp = *known_ts;
-    } else if (n->def->src.timestamp &&
-               n->def->src.timestamp(n->def->src.timestamp_arg, rec, &r.timestamp, &rerr) < 0) {
+    if (known_ts || n->def->src.timestamp) {
+        r = *rec;
+        in = &r;
+        if (known_ts) {
+            r.timestamp = *known_ts;
+        } else if (n->def->src.timestamp(n->def->src.timestamp_arg, rec, &r.timestamp, &rerr) < 0) {
+            n->stats.records_in++;
+            if (!rerr.msg[0])
+                sl_err_set(&rerr, SL_E_RECORD, "node '%s': the timestamp function failed", n->def->name);
+            dead_letter(n, rec, &rerr);
+            return 0;
+        }
+    }
+    if (in->timestamp < 0) {
         n->stats.records_in++;
-        if (!rerr.msg[0])
-            sl_err_set(&rerr, SL_E_RECORD, "node '%s': the timestamp function failed", n->def->name);
+        sl_err_set(&rerr, SL_E_RECORD, "node '%s': invalid timestamp %lld", n->def->name, (long long)in->timestamp);
         dead_letter(n, rec, &rerr);
         return 0;
     }
-    if (r.timestamp < 0) {
-        n->stats.records_in++;
-        sl_err_set(&rerr, SL_E_RECORD, "node '%s': invalid timestamp %lld", n->def->name, (long long)r.timestamp);
-        dead_letter(n, rec, &rerr);
-        return 0;
-    }
-    if (r.timestamp > task->stream_time)
-        task->stream_time = r.timestamp;
+    if (in->timestamp > task->stream_time)
+        task->stream_time = in->timestamp;
     for (size_t i = 0; task->has_ttl && i < task->n_nodes; i++) { /* expire before the record sees the state */
         tnode_t *tn = &task->nodes[i];
         sl_err_t e;
@@ -241,9 +247,9 @@ static int task_process(sl_task_t *task, int source, const sl_rec_t *rec, const 
     int rc;
     if (n->pass == NODE_PASS && n->n_out == 1) { /* a stream source: as node_process, one call fewer */
         n->stats.records_in++;
-        rc = edge_process(&n->out[0], &r);
+        rc = edge_process(&n->out[0], in);
     } else {
-        rc = node_process(n, &r);
+        rc = node_process(n, in);
     }
     if (rc && err)
         *err = task->fatal_err;
