@@ -161,6 +161,8 @@ static int tw_close_through(win_op_t *g, int64_t st, sl_err_t *err)
     if (prev != INT64_MIN && st <= prev)
         return 0;
     int64_t hi = st - span, lo = prev == INT64_MIN ? 0 : prev - span + 1;
+    /* windows start at multiples of advance; those up to hi close now, the next one at its start + span */
+    g->close_at = floor_div(hi, g->advance) * g->advance + g->advance + span;
     if (lo < 0)
         lo = 0;
     if (hi < lo)
@@ -312,7 +314,7 @@ static int win_process(sl_op_t *op, const sl_rec_t *rec, sl_err_t *err)
         return slide_process(g, rec, err);
     int64_t st = *op->ctx.stream_time, t = rec->timestamp;
     int rc;
-    if (g->w.emit == SL_WINDOW_EMIT_FINAL && (rc = tw_close_through(g, st, err)) != 0)
+    if (g->w.emit == SL_WINDOW_EMIT_FINAL && st >= g->close_at && (rc = tw_close_through(g, st, err)) != 0)
         return rc;
     if ((rc = changes_before_close(g, st, err)) != 0)
         return rc;
@@ -377,6 +379,7 @@ static int win_open(sl_op_t *op, sl_err_t *err)
 {
     win_op_t *g = (win_op_t *)op;
     g->w = op->spec.window;
+    g->close_at = INT64_MIN;
     sl_op_kind_t k = op->spec.kind;
     bool session = g->w.kind == SL_WINDOW_SESSION, sliding = g->w.kind == SL_WINDOW_SLIDING;
     bool ok = k == SL_OP_AGGREGATE ? op->spec.fn.agg.init && op->spec.fn.agg.add &&

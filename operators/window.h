@@ -94,6 +94,9 @@ typedef struct win_op {
     slide_pending_t pend;        /* sliding windows, emit changes */
     bool use_tt;                 /* tumbling, emit final, numeric: open windows in tt */
     wtable_t tt;
+    /* time windows, emit final: the stream time at which the next window closes (tw_close_through
+     * has nothing to do below it; INT64_MIN: not known yet) */
+    int64_t close_at;
 } win_op_t;
 
 /* True for count, sum, min, max, avg. */
