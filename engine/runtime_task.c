@@ -81,10 +81,24 @@ static rt_applied_t *applied_get(rt_task_t *d, int64_t pid)
     return &a[d->n_applied++];
 }
 
-/* Run the records queued for reader d (handed over by t) through it, then
- * what d handed over in turn. */
+/* Drain every reader t hands records to (drain). */
 static int drain_downs(rt_task_t *t);
 
+/* After reader d processed what t handed it (rc, e: its result): d's failure
+ * is t's too; then what d handed over in turn goes through. */
+static int handed_over(rt_task_t *t, rt_task_t *d, int rc, const sl_err_t *e)
+{
+    if (rc) {
+        task_fail(d, rc, "", e->msg);
+        return task_fail(t, rc, "handing over to the next sub-topology: ", d->fatal_err.msg);
+    }
+    if (d->fatal || drain_downs(d) != 0)
+        return task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg);
+    return 0;
+}
+
+/* Run the records queued for reader d (handed over by t) through it, then
+ * what d handed over in turn. */
 static int drain(rt_task_t *t, rt_task_t *d)
 {
     rt_inq_t *q = d->inq;
@@ -94,15 +108,7 @@ static int drain(rt_task_t *t, rt_task_t *d)
     sl_err_clear(&e);
     int rc = sl_task_process_run(d->task, q->src, q->recs, q->n, &e);
     q->n = q->used = 0;
-    if (rc) {
-        task_fail(d, rc, "", e.msg);
-        return task_fail(t, rc, "handing over to the next sub-topology: ", d->fatal_err.msg);
-    }
-    if (d->fatal)
-        return task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg);
-    if (drain_downs(d) != 0)
-        return task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg);
-    return 0;
+    return handed_over(t, d, rc, &e);
 }
 
 static int drain_downs(rt_task_t *t)
@@ -141,14 +147,7 @@ static __attribute__((noinline)) int hand_off_now(rt_task_t *t, rt_out_t *o, con
     sl_err_t e;
     sl_err_clear(&e);
     int rc = sl_task_process(d->task, o->direct_src, rec, &e);
-    if (rc) {
-        task_fail(d, rc, "", e.msg);
-        return task_fail(t, rc, "handing over to the next sub-topology: ", d->fatal_err.msg);
-    }
-    if (d->fatal)
-        return task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg);
-    return drain_downs(d) != 0 ? task_fail(t, d->fatal, "handing over to the next sub-topology: ", d->fatal_err.msg)
-                               : 0;
+    return handed_over(t, d, rc, &e);
 }
 
 /* Hand rec to the task reading output o (same worker thread), numbered with

@@ -130,6 +130,17 @@ static void check_counts(fx_t *f, const char *topic, long lines)
     free(c);
 }
 
+/* Wait (at most 60 s) until rt has processed every record of its inputs; fail if it has not. */
+static void wait_drained(sl_runtime_t *rt)
+{
+    int64_t deadline = sl_now_ms() + 60000;
+    while (!sl_runtime_drained(rt) && sl_now_ms() < deadline) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(sl_runtime_drained(rt));
+}
+
 /* ---- tests ------------------------------------------------------------------------------------------- */
 
 static void test_murmur2_matches_kafka_test_vectors(void **state)
@@ -222,12 +233,7 @@ static void test_drained_before_the_commit_and_stop_commits(void **state)
     sl_err_t err = {0};
     assert_false(sl_runtime_drained(rt));
     assert_int_equal(sl_runtime_start(rt, &err), 0);
-    int64_t deadline = sl_now_ms() + 60000;
-    while (!sl_runtime_drained(rt) && sl_now_ms() < deadline) {
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    assert_true(sl_runtime_drained(rt));
+    wait_drained(rt);
     assert_false(sl_runtime_caught_up(rt)); /* processed, not committed */
     sl_runtime_stats_t st;
     sl_runtime_stats(rt, &st);
@@ -586,12 +592,7 @@ static long final_windows_before_commit(fx_t *f, const char *app, int64_t idle_m
     sl_runtime_t *rt;
     RTU_CHECK(sl_runtime_new(t, &o, &rt, &rtu_err));
     RTU_CHECK(sl_runtime_start(rt, &rtu_err));
-    int64_t deadline = sl_now_ms() + 60000;
-    while (!sl_runtime_drained(rt) && sl_now_ms() < deadline) {
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    assert_true(sl_runtime_drained(rt));
+    wait_drained(rt);
     sl_runtime_stats_t st;
     sl_runtime_stats(rt, &st);
     assert_int_equal(st.commits, 0);
