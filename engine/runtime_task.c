@@ -1049,16 +1049,39 @@ static bool emits_by_records_only(const sl_runtime_t *rt, const topo_node_t *n)
  * only if replaying its input after a crash produces the same records in the
  * same order, so that sequence numbers identify them: per-record operators,
  * and of stateful ones only windows that emit final results (other stores'
- * cache flushes forward at commit times that differ between runs). */
+ * cache flushes forward at commit times that differ between runs).  Its tasks
+ * read one input: several are merged in an order that depends on what each
+ * log held at the time, which a replay does not repeat. */
 static bool sub_replays_identically(const sl_runtime_t *rt, int sub)
 {
     const sl_topo_t *topo = rt->topo;
+    size_t inputs = 0;
     for (size_t i = 0; i < topo->n_nodes; i++) {
         const topo_node_t *n = &topo->nodes[i];
-        if (n->sub == sub && (n->join || (n->store && !emits_by_records_only(rt, n))))
+        if (n->sub != sub)
+            continue;
+        if (n->join || (n->store && !emits_by_records_only(rt, n)))
             return false;
+        if (n->role == NODE_SOURCE)
+            inputs += n->n_topics;
     }
-    return true;
+    return inputs == 1;
+}
+
+/* How many tasks write topic (its dead letters aside); those tasks into
+ * out[] unless NULL. */
+static size_t writers_of(sl_runtime_t *rt, const char *topic, rt_task_t **out)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < rt->n_tasks; k++)
+        for (size_t m = 0; m < rt->tasks[k].n_sinks; m++)
+            if (m != rt->tasks[k].dlq_sink && !strcmp(rt->tasks[k].sinks[m].name, topic)) {
+                if (out)
+                    out[n] = &rt->tasks[k];
+                n++;
+                break;
+            }
+    return n;
 }
 
 static bool is_repartition(const sl_topo_t *topo, const char *topic)
@@ -1083,6 +1106,11 @@ static int link_one(sl_runtime_t *rt, rt_task_t *u, rt_out_t *o, sl_err_t *err)
          * in turn; records handed over would all arrive before what it reads
          * from the others, and a join would see its table behind its stream. */
         if (d->n_srcs != 1)
+            return 0;
+        /* A reader that publishes before it checkpoints must get its input in
+         * the same order on a replay: the log fixes the order of several
+         * writers, handing over in memory would leave it to the scheduling. */
+        if (d->replayable && writers_of(rt, topic, NULL) > 1)
             return 0;
         for (size_t s = 0; s < d->n_srcs; s++) {
             if (strcmp(d->srcs[s].topic, topic) != 0)
@@ -1122,15 +1150,9 @@ static int link_writers(sl_runtime_t *rt, sl_err_t *err)
         for (size_t s = 0; s < d->n_srcs; s++) {
             if (!sl_topo_topic_is_internal(rt->topo, d->srcs[s].topic))
                 continue;
-            size_t n = 0;
             if (!(d->writers[s] = calloc(rt->n_tasks + 1, sizeof *d->writers[s])))
                 return sl_err_set(err, SL_E_NOMEM, "out of memory");
-            for (size_t k = 0; k < rt->n_tasks; k++)
-                for (size_t m = 0; m < rt->tasks[k].n_sinks; m++)
-                    if (m != rt->tasks[k].dlq_sink && !strcmp(rt->tasks[k].sinks[m].name, d->srcs[s].topic)) {
-                        d->writers[s][n++] = &rt->tasks[k];
-                        break;
-                    }
+            writers_of(rt, d->srcs[s].topic, d->writers[s]);
         }
     }
     return 0;

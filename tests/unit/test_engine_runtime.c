@@ -624,6 +624,116 @@ static void test_final_windows_publish_before_the_checkpoint_unless_idle_time_cl
     assert_int_equal(held, 0);
 }
 
+/* Every record of topic (parts partitions). */
+static long records_in_all(fx_t *f, const char *topic, int32_t parts)
+{
+    long n = 0;
+    for (int32_t p = 0; p < parts; p++)
+        rtu_read_all(f->logs, topic, p, count_rec, &n);
+    return n;
+}
+
+/* t (its output: out, parts partitions) on one worker with commits an hour
+ * apart: what the output held once every input record was processed, before
+ * the stop's commit; *total: after it. */
+static long output_before_commit(fx_t *f, const sl_topo_t *t, const char *app, const char *out, int32_t parts,
+                                 long *total)
+{
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/%s", f->state, app);
+    sl_runtime_opts_t o;
+    sl_runtime_opts_default(&o);
+    o.state_dir = dir;
+    o.logs = f->logs;
+    o.threads = 1;
+    o.sync = false;
+    o.commit_interval_ms = 3600 * 1000;
+    sl_runtime_t *rt;
+    RTU_CHECK(sl_runtime_new(t, &o, &rt, &rtu_err));
+    RTU_CHECK(sl_runtime_start(rt, &rtu_err));
+    wait_drained(rt);
+    long before = records_in_all(f, out, parts);
+    RTU_CHECK(sl_runtime_stop(rt, &rtu_err));
+    sl_runtime_close(rt);
+    *total = records_in_all(f, out, parts);
+    return before;
+}
+
+static int rekey_mod_997(void *arg, const sl_rec_t *rec, sl_buf_t *key, sl_err_t *err)
+{
+    char k[16];
+    sl_buf_append(key, k, (size_t)snprintf(k, sizeof k, "m%ld", strtol((const char *)rec->value, NULL, 10) % 997));
+    return 1;
+}
+
+/* A 1 s tumbling count (emit final) after a re-key, over `in` (parts
+ * partitions): how many of its repartition topic's records went through the
+ * log; *early: windows published before the commit, of *total. */
+static long window_after_rekey(fx_t *f, const char *app, const char *in, int32_t parts, long *early, long *total)
+{
+    char out[64];
+    snprintf(out, sizeof out, "%s-out", app);
+    sl_topo_t *t;
+    sl_window_spec_t w = {.kind = SL_WINDOW_TUMBLING, .size_ms = 1000, .emit = SL_WINDOW_EMIT_FINAL};
+    RTU_CHECK(sl_topo_new(app, &t));
+    RTU_CHECK(sl_topo_add_source(t, "src", &in, 1, NULL));
+    RTU_CHECK(sl_topo_add_group_by(t, "by-mod", "src", rekey_mod_997, NULL));
+    RTU_CHECK(sl_topo_add_window(t, "second", "by-mod", &w));
+    RTU_CHECK(sl_topo_add_count(t, "count", "second", "counts"));
+    RTU_CHECK(sl_topo_add_sink(t, "out", "count", out));
+    RTU_CHECK(sl_topo_build(t, &rtu_err));
+    *early = output_before_commit(f, t, app, out, parts, total);
+    long logged = records_in_all(f, sl_topo_repartition_topic(t, 0), parts);
+    sl_topo_free(t);
+    return logged;
+}
+
+/* A task that publishes before it checkpoints must see the same input in the
+ * same order when it replays.  Records several tasks hand it in memory arrive
+ * in an order the scheduling decides, so with several writers it reads its
+ * input from the log, which fixes one; with one writer it takes them in
+ * memory.  A task merging several inputs (in the order the logs happened to
+ * hold them) keeps its output until the checkpoint. */
+static void test_tasks_publishing_before_the_checkpoint_get_their_input_in_a_replayable_order(void **state)
+{
+    fx_t *f = *state;
+    rtu_produce(f->logs, "one-part", 1, 0, WF_RECS, gen_keyed, NULL);
+    rtu_produce(f->logs, "three-parts", 3, 0, WF_RECS, gen_keyed, NULL);
+    long early1, total1, early3, total3;
+    long logged1 = window_after_rekey(f, "rk-1", "one-part", 1, &early1, &total1);
+    long logged3 = window_after_rekey(f, "rk-3", "three-parts", 3, &early3, &total3);
+    print_message("    re-keyed windows: 1 writer: %ld of %ld records through the log, %ld of %ld windows early; "
+                  "3 writers: %ld through the log, %ld of %ld windows early\n",
+                  logged1, (long)WF_RECS, early1, total1, logged3, early3, total3);
+    assert_int_equal(logged1, 0);
+    assert_int_equal(logged3, WF_RECS);
+    assert_int_equal(total1, (WF_RECS / 1000 - 1) * 997); /* every second but the last, 997 keys each */
+    assert_true(total3 > 0); /* fewer: the writers run apart in event time, and records past grace 0 are late */
+    assert_true(early1 > total1 / 2);
+    assert_true(early3 > total3 / 2);
+    /* a copy of one input publishes as it goes, a merge of two waits for the checkpoint */
+    rtu_produce(f->logs, "other", 1, 0, WF_RECS, gen_keyed, NULL);
+    const char *one[] = {"one-part"}, *two[] = {"one-part", "other"};
+    long early_copy, total_copy, early_merge, total_merge;
+    for (int merge = 0; merge < 2; merge++) {
+        sl_topo_t *t;
+        const char *app = merge ? "merge" : "copy";
+        RTU_CHECK(sl_topo_new(app, &t));
+        RTU_CHECK(sl_topo_add_source(t, "src", merge ? two : one, merge ? 2 : 1, NULL));
+        RTU_CHECK(sl_topo_add_sink(t, "out", "src", merge ? "merge-out" : "copy-out"));
+        RTU_CHECK(sl_topo_build(t, &rtu_err));
+        long *early = merge ? &early_merge : &early_copy, *total = merge ? &total_merge : &total_copy;
+        *early = output_before_commit(f, t, app, merge ? "merge-out" : "copy-out", 1, total);
+        sl_topo_free(t);
+    }
+    print_message("    copy: %ld of %ld records early; merge: %ld of %ld\n", early_copy, total_copy, early_merge,
+                  total_merge);
+    assert_int_equal(total_copy, WF_RECS);
+    assert_int_equal(total_merge, 2 * WF_RECS);
+    assert_true(early_copy > total_copy / 2);
+    assert_int_equal(early_merge, 0);
+}
+
 static void on_ts(void *arg, const sl_record_t *r, const sl_batch_header_t *h)
 {
     *(int64_t *)arg = r->timestamp;
@@ -784,6 +894,8 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_failed_records_go_to_the_dead_letter_topic, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_records_handed_over_in_memory_arrive_intact, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_tasks_publishing_before_the_checkpoint_get_their_input_in_a_replayable_order, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_final_windows_publish_before_the_checkpoint_unless_idle_time_closes_them,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_idle_source_lets_stream_time_follow_the_wall_clock, fx_setup, fx_teardown),
