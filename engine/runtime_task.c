@@ -152,15 +152,18 @@ static __attribute__((noinline)) int hand_off_now(rt_task_t *t, rt_out_t *o, con
 
 /* Hand rec to the task reading output o (same worker thread), numbered with
  * the sequence it would have had in the log; one the reader has applied
- * already (replayed after a crash) is skipped.  The record waits in the
- * reader's queue (rt_inq_t) unless it has headers or does not fit. */
+ * already (replayed after a crash) is skipped: handed over before (below its
+ * watermark), or in the log from a run that wrote it there (below skip_below:
+ * the reader has read the log to its end, or o would not be linked).  The
+ * record waits in the reader's queue (rt_inq_t) unless it has headers or does
+ * not fit. */
 static inline __attribute__((always_inline)) int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
 {
     rt_task_t *d = o->direct;
     int64_t seq = o->seq++;
     rt_applied_t *a = o->applied;
     t->adds++;
-    if (seq < a->next)
+    if (seq < a->next || seq < o->skip_below)
         return 0;
     a->next = seq + 1;
     d->dirty = true;
