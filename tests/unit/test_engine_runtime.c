@@ -556,11 +556,43 @@ static void gen_keyed(void *arg, long i, char *k, size_t kc, char *v, size_t vc)
 
 static void count_rec(void *arg, const sl_record_t *r, const sl_batch_header_t *h) { (*(long *)arg)++; }
 
-static long records_in(fx_t *f, const char *topic)
+/* Every record of topic (parts partitions). */
+static long records_in_all(fx_t *f, const char *topic, int32_t parts)
 {
     long n = 0;
-    rtu_read_all(f->logs, topic, 0, count_rec, &n);
+    for (int32_t p = 0; p < parts; p++)
+        rtu_read_all(f->logs, topic, p, count_rec, &n);
     return n;
+}
+
+/* t (its output: out, parts partitions) on one worker with commits an hour
+ * apart (and idle_ms): what the output held once every input record was
+ * processed, before the stop's commit; *total: after it. */
+static long output_before_commit(fx_t *f, const sl_topo_t *t, const char *app, const char *out, int32_t parts,
+                                 int64_t idle_ms, long *total)
+{
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/%s", f->state, app);
+    sl_runtime_opts_t o;
+    sl_runtime_opts_default(&o);
+    o.state_dir = dir;
+    o.logs = f->logs;
+    o.threads = 1;
+    o.sync = false;
+    o.commit_interval_ms = 3600 * 1000;
+    o.idle_timeout_ms = idle_ms;
+    sl_runtime_t *rt;
+    RTU_CHECK(sl_runtime_new(t, &o, &rt, &rtu_err));
+    RTU_CHECK(sl_runtime_start(rt, &rtu_err));
+    wait_drained(rt);
+    sl_runtime_stats_t st;
+    sl_runtime_stats(rt, &st);
+    assert_int_equal(st.commits, 0);
+    long before = records_in_all(f, out, parts);
+    RTU_CHECK(sl_runtime_stop(rt, &rtu_err));
+    sl_runtime_close(rt);
+    *total = records_in_all(f, out, parts);
+    return before;
 }
 
 /* A 1 s tumbling count (emit final) over the input, with commits an hour
@@ -581,26 +613,8 @@ static long final_windows_before_commit(fx_t *f, const char *app, int64_t idle_m
     RTU_CHECK(sl_topo_add_count(t, "count", "second", "counts"));
     RTU_CHECK(sl_topo_add_sink(t, "out", "count", out));
     RTU_CHECK(sl_topo_build(t, &rtu_err));
-    sl_runtime_opts_t o;
-    sl_runtime_opts_default(&o);
-    o.state_dir = dir;
-    o.logs = f->logs;
-    o.threads = 1;
-    o.sync = false;
-    o.commit_interval_ms = 3600 * 1000;
-    o.idle_timeout_ms = idle_ms;
-    sl_runtime_t *rt;
-    RTU_CHECK(sl_runtime_new(t, &o, &rt, &rtu_err));
-    RTU_CHECK(sl_runtime_start(rt, &rtu_err));
-    wait_drained(rt);
-    sl_runtime_stats_t st;
-    sl_runtime_stats(rt, &st);
-    assert_int_equal(st.commits, 0);
-    long before = records_in(f, out);
-    RTU_CHECK(sl_runtime_stop(rt, &rtu_err));
-    sl_runtime_close(rt);
+    long before = output_before_commit(f, t, app, out, 1, idle_ms, total);
     sl_topo_free(t);
-    *total = records_in(f, out);
     return before;
 }
 
@@ -622,41 +636,6 @@ static void test_final_windows_publish_before_the_checkpoint_unless_idle_time_cl
     assert_int_equal(total_b, total_a);
     assert_true(early > total_a / 2);
     assert_int_equal(held, 0);
-}
-
-/* Every record of topic (parts partitions). */
-static long records_in_all(fx_t *f, const char *topic, int32_t parts)
-{
-    long n = 0;
-    for (int32_t p = 0; p < parts; p++)
-        rtu_read_all(f->logs, topic, p, count_rec, &n);
-    return n;
-}
-
-/* t (its output: out, parts partitions) on one worker with commits an hour
- * apart: what the output held once every input record was processed, before
- * the stop's commit; *total: after it. */
-static long output_before_commit(fx_t *f, const sl_topo_t *t, const char *app, const char *out, int32_t parts,
-                                 long *total)
-{
-    char dir[400];
-    snprintf(dir, sizeof dir, "%s/%s", f->state, app);
-    sl_runtime_opts_t o;
-    sl_runtime_opts_default(&o);
-    o.state_dir = dir;
-    o.logs = f->logs;
-    o.threads = 1;
-    o.sync = false;
-    o.commit_interval_ms = 3600 * 1000;
-    sl_runtime_t *rt;
-    RTU_CHECK(sl_runtime_new(t, &o, &rt, &rtu_err));
-    RTU_CHECK(sl_runtime_start(rt, &rtu_err));
-    wait_drained(rt);
-    long before = records_in_all(f, out, parts);
-    RTU_CHECK(sl_runtime_stop(rt, &rtu_err));
-    sl_runtime_close(rt);
-    *total = records_in_all(f, out, parts);
-    return before;
 }
 
 static int rekey_mod_997(void *arg, const sl_rec_t *rec, sl_buf_t *key, sl_err_t *err)
@@ -682,7 +661,7 @@ static long window_after_rekey(fx_t *f, const char *app, const char *in, int32_t
     RTU_CHECK(sl_topo_add_count(t, "count", "second", "counts"));
     RTU_CHECK(sl_topo_add_sink(t, "out", "count", out));
     RTU_CHECK(sl_topo_build(t, &rtu_err));
-    *early = output_before_commit(f, t, app, out, parts, total);
+    *early = output_before_commit(f, t, app, out, parts, 0, total);
     long logged = records_in_all(f, sl_topo_repartition_topic(t, 0), parts);
     sl_topo_free(t);
     return logged;
@@ -723,7 +702,7 @@ static void test_tasks_publishing_before_the_checkpoint_get_their_input_in_a_rep
         RTU_CHECK(sl_topo_add_sink(t, "out", "src", merge ? "merge-out" : "copy-out"));
         RTU_CHECK(sl_topo_build(t, &rtu_err));
         long *early = merge ? &early_merge : &early_copy, *total = merge ? &total_merge : &total_copy;
-        *early = output_before_commit(f, t, app, merge ? "merge-out" : "copy-out", 1, total);
+        *early = output_before_commit(f, t, app, merge ? "merge-out" : "copy-out", 1, 0, total);
         sl_topo_free(t);
     }
     print_message("    copy: %ld of %ld records early; merge: %ld of %ld\n", early_copy, total_copy, early_merge,
