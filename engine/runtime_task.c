@@ -178,10 +178,16 @@ static inline __attribute__((always_inline)) int hand_off(rt_task_t *t, rt_out_t
         if (drain(t, d) != 0)
             return t->fatal;
     }
+    /* field by field: a wide copy of a record its writer has just stored
+     * field by field stalls (store forwarding); headers went through at once */
     sl_rec_t *r = &q->recs[q->n++];
-    *r = *rec;
     r->key = inq_copy(q, rec->key, need);
+    r->key_len = rec->key_len;
     r->value = inq_copy(q, rec->value, vneed);
+    r->value_len = rec->value_len;
+    r->timestamp = rec->timestamp;
+    r->headers = NULL;
+    r->header_count = 0;
     return 0;
 }
 
