@@ -1,8 +1,8 @@
 /* Exactly-once under SIGKILL.  Each round appends input to a real log and forks
  * a child that runs a job (copy every record; count per value through a
  * repartition topic, and per value and 10 s tumbling window with emit final,
- * once beside the count and once alone in a sub-topology, which publishes
- * before it checkpoints),
+ * beside the count; and the windowed count alone in a sub-topology over a
+ * second, one-partition input, which publishes before it checkpoints),
  * killed at random or killing itself just before / after an output append.
  * Finally the job runs to the end and every output record must be there once:
  * copy == input, one repartitioned record per input, counts only go up and end
@@ -24,6 +24,7 @@
 
 #define ROUNDS 10
 #define CHUNK 100000 /* input records appended per round: 1M in all */
+#define CHUNK1 25000  /* and to the one-partition input "events1": 250k in all */
 #define KEYS 1000
 #define PARTS 3
 #define WIN 10000     /* the windowed count: record i has timestamp 1000 + i */
@@ -74,10 +75,15 @@ static sl_topo_t *job(void)
     RTU_CHECK(sl_topo_add_window(t, "win", "by-value", &w));
     RTU_CHECK(sl_topo_add_count(t, "wcount", "win", "wcounts"));
     RTU_CHECK(sl_topo_add_sink(t, "wout", "wcount", "wcounts-out"));
-    /* the same windowed count alone in a sub-topology of its own: it publishes before it checkpoints and
-     * relies on a replay forwarding the same windows in the same order */
-    RTU_CHECK(sl_topo_add_group_by(t, "by-value-2", "src", by_value, NULL));
-    RTU_CHECK(sl_topo_add_window(t, "win2", "by-value-2", &w));
+    /* the windowed count alone in a sub-topology of its own, after a re-key of one partition (one writer,
+     * records in timestamp order: grace 0): it publishes before it checkpoints and relies on a replay
+     * forwarding the same windows in the same order */
+    const char *in1[] = {"events1"};
+    RTU_CHECK(sl_topo_add_source(t, "src1", in1, 1, NULL));
+    RTU_CHECK(sl_topo_add_group_by(t, "by-value-2", "src1", by_value, NULL));
+    sl_window_spec_t w0 = w;
+    w0.grace_ms = 0;
+    RTU_CHECK(sl_topo_add_window(t, "win2", "by-value-2", &w0));
     RTU_CHECK(sl_topo_add_count(t, "wcount2", "win2", "wcounts2"));
     RTU_CHECK(sl_topo_add_sink(t, "wout2", "wcount2", "wcounts2-out"));
     RTU_CHECK(sl_topo_build(t, &rtu_err));
@@ -350,10 +356,26 @@ static void read_stateful_output(sl_rt_logs_t *logs, const char *topic,
     }
 }
 
-static void check_windows(sl_rt_logs_t *logs, const char *topic, const int32_t *want_w, const int32_t *late,
-                          const int64_t *max_ts);
+static void check_windows(sl_rt_logs_t *logs, const char *topic, int64_t grace, const int32_t *want_w,
+                          const int32_t *late, const int64_t *max_ts);
 
-static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, long total)
+/* The windows of records [0, n) (their keys' partition's final stream time into max_ts): counts per key
+ * and window, allocated. */
+static int32_t *windows_of(long n, int64_t *max_ts)
+{
+    int32_t *want_w = calloc((size_t)KEYS * NWIN, sizeof *want_w);
+    for (long i = 0; i < n; i++) {
+        int k = key_of(i);
+        char key[16];
+        snprintf(key, sizeof key, "k%d", k);
+        int32_t p = sl_partition_for_key(key, strlen(key), PARTS);
+        max_ts[p] = max_ts[p] > 1000 + i ? max_ts[p] : 1000 + i;
+        want_w[(size_t)k * NWIN + (size_t)((1000 + i) / WIN)]++;
+    }
+    return want_w;
+}
+
+static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, long total, long total1)
 {
     static int64_t want[KEYS];
     memset(want, 0, sizeof want);
@@ -424,16 +446,8 @@ static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, lo
     assert_int_equal(state_total, total);
     reader_free(c);
     /* every window closed by its task's final stream time, once, with its count; no other */
-    int32_t *want_w = calloc((size_t)KEYS * NWIN, sizeof *want_w);
-    int64_t max_ts[PARTS] = {0};
-    for (long i = 0; i < total; i++) {
-        int k = key_of(i);
-        char key[16];
-        snprintf(key, sizeof key, "k%d", k);
-        int32_t p = sl_partition_for_key(key, strlen(key), PARTS);
-        max_ts[p] = max_ts[p] > 1000 + i ? max_ts[p] : 1000 + i;
-        want_w[(size_t)k * NWIN + (size_t)((1000 + i) / WIN)]++;
-    }
+    int64_t max_ts[PARTS] = {0}, max_ts1[PARTS] = {0};
+    int32_t *want_w = windows_of(total, max_ts), *want_w1 = windows_of(total1, max_ts1);
     /* records that came past their window's grace: each in the dead letters once, and in no window */
     dlq_t q = {{calloc((size_t)KEYS * NWIN, sizeof(int32_t)), calloc((size_t)KEYS * NWIN, sizeof(int32_t))}, {0}, 0};
     reader_t *d = reader_new();
@@ -443,17 +457,19 @@ static void verify(sl_rt_logs_t *logs, const sl_topo_t *t, const char *state, lo
                   q.other);
     assert_int_equal(q.other, 0);
     reader_free(d);
-    check_windows(logs, "wcounts-out", want_w, q.late[0], max_ts);
-    check_windows(logs, "wcounts2-out", want_w, q.late[1], max_ts);
+    check_windows(logs, "wcounts-out", GRACE, want_w, q.late[0], max_ts);
+    check_windows(logs, "wcounts2-out", 0, want_w1, q.late[1], max_ts1);
+    assert_int_equal(q.n_late[1], 0); /* one writer, in timestamp order */
     free(q.late[0]);
     free(q.late[1]);
     free(want_w);
+    free(want_w1);
 }
 
 /* Every window closed by its task's final stream time in topic, once, with its count less its late
  * records; no other. */
-static void check_windows(sl_rt_logs_t *logs, const char *topic, const int32_t *want_w, const int32_t *late,
-                          const int64_t *max_ts)
+static void check_windows(sl_rt_logs_t *logs, const char *topic, int64_t grace, const int32_t *want_w,
+                          const int32_t *late, const int64_t *max_ts)
 {
     reader_t *wr = reader_new();
     wr->win = malloc((size_t)KEYS * NWIN * sizeof *wr->win);
@@ -468,7 +484,7 @@ static void check_windows(sl_rt_logs_t *logs, const char *topic, const int32_t *
             size_t i = (size_t)k * NWIN + (size_t)w;
             int32_t got = wr->win[i], exp = want_w[i] - late[i];
             assert_true(exp >= 0);
-            bool is_closed = exp > 0 && (int64_t)w * WIN + WIN + GRACE <= st;
+            bool is_closed = exp > 0 && (int64_t)w * WIN + WIN + grace <= st;
             closed += is_closed;
             if (is_closed && got < 0)
                 missing++;
@@ -504,6 +520,7 @@ static void test_every_output_record_appears_once_across_sigkills(void **state)
         sl_rt_logs_t *logs;
         RTU_CHECK(sl_rt_logs_embedded(data, &logs, &rtu_err));
         rtu_produce(logs, "events", PARTS, (long)round * CHUNK, CHUNK, gen, NULL);
+        rtu_produce(logs, "events1", 1, (long)round * CHUNK1, CHUNK1, gen, NULL);
         sl_rt_logs_free(logs);
         int64_t commit_ms = 1 + rand() % 30;
         pid_t pid = fork();
@@ -571,7 +588,7 @@ static void test_every_output_record_appears_once_across_sigkills(void **state)
     print_message("    %d kills (%d of them at an append, %d just before one); %ld output batches "
                   "re-published from checkpoints at restarts\n",
                   ROUNDS, self_kills, before_kills, republished);
-    verify(logs, t, st, (long)ROUNDS * CHUNK);
+    verify(logs, t, st, (long)ROUNDS * CHUNK, (long)ROUNDS * CHUNK1);
     sl_rt_logs_free(logs);
     sl_topo_free(t);
     tu_rmrf(dir);
