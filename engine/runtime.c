@@ -108,7 +108,7 @@ static int resolve_topics(sl_runtime_t *rt, sl_err_t *err)
 }
 
 /* Partitions (= tasks) of sub-topology `sub`: its source topics must agree. */
-static int sub_partitions(sl_runtime_t *rt, int sub, int32_t *out, sl_err_t *err)
+int rt_sub_partitions(const sl_runtime_t *rt, int sub, int32_t *out, sl_err_t *err)
 {
     const sl_topo_t *t = rt->topo;
     const char *first = NULL;
@@ -388,7 +388,7 @@ int sl_runtime_new(const sl_topo_t *t, const sl_runtime_opts_t *opts, sl_runtime
     int32_t *parts = calloc((size_t)t->n_sub, sizeof *parts);
     size_t n_tasks = 0;
     for (int s = 0; parts && s < t->n_sub; s++) {
-        if ((rc = sub_partitions(rt, s, &parts[s], err)) != 0) {
+        if ((rc = rt_sub_partitions(rt, s, &parts[s], err)) != 0) {
             free(parts);
             goto fail;
         }

@@ -191,6 +191,8 @@ struct sl_runtime {
 
 /* Index of topic `name` in rt->topics, or -1. */
 int rt_topic_find(const sl_runtime_t *rt, const char *name);
+/* Partitions (= tasks) of sub-topology `sub`: its source topics must agree. */
+int rt_sub_partitions(const sl_runtime_t *rt, int sub, int32_t *out, sl_err_t *err);
 
 /* Open task (sub, partition): its LMDB environment, operators, inputs and
  * outputs; restore the last checkpoint and re-publish what it holds that is

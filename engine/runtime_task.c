@@ -1063,16 +1063,10 @@ static int32_t writer_tasks(const sl_runtime_t *rt, const char *topic)
     int32_t n = 0;
     for (size_t i = 0; i < topo->n_nodes; i++) {
         const topo_node_t *w = &topo->nodes[i];
-        if (w->role != NODE_SINK || strcmp(w->topics[0], topic) != 0)
-            continue;
-        for (size_t k = 0; k < topo->n_nodes; k++) {
-            const topo_node_t *src = &topo->nodes[k];
-            if (src->sub == w->sub && src->role == NODE_SOURCE && src->n_topics > 0) {
-                int t = rt_topic_find(rt, src->topics[0]);
-                n += t >= 0 ? rt->topics[t].partitions : 1;
-                break;
-            }
-        }
+        int32_t parts;
+        sl_err_t e; /* checked when the runtime was made */
+        if (w->role == NODE_SINK && !strcmp(w->topics[0], topic))
+            n += rt_sub_partitions(rt, w->sub, &parts, &e) == 0 ? parts : 1;
     }
     return n;
 }
