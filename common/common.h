@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- error reports ------------------------------------------------------ */
@@ -154,6 +155,21 @@ static inline bool sl_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
             return false;
     }
     return sl_load_tail(a, n) == sl_load_tail(b, n);
+}
+
+/* n zeroed bytes on a 64-byte boundary (free with free): for hash tables
+ * whose slots are one cache line each, so that a probe touches one line and
+ * its prefetch covers the whole slot (calloc's 16-byte alignment splits a
+ * slot over two).  NULL when out of memory or n overflows. */
+static inline void *sl_zalloc_lines(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    size_t n = (count * size + 63) / 64 * 64;
+    void *p = aligned_alloc(64, n ? n : 64);
+    if (p)
+        memset(p, 0, n);
+    return p;
 }
 
 /* ---- files (fs.c) -------------------------------------------------------------

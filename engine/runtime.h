@@ -33,6 +33,7 @@ typedef struct rt_src {
 struct rt_task;
 
 typedef struct rt_out {
+    struct rt_task *owner; /* the task writing it */
     int topic; /* index in sl_runtime.topics */
     int32_t partition;
     void *part;

@@ -254,6 +254,16 @@ static int on_sink(void *arg, const char *topic, const sl_rec_t *rec, sl_err_t *
     return sl_err_set(err, SL_E_NOTFOUND, "task %d_%d: no output topic '%s'", t->sub, t->partition, topic);
 }
 
+/* The writer of a sink with one partition that is handed over in memory
+ * (sl_task_set_sink, once linked): arg is that output. */
+static int on_sink_direct(void *arg, const char *topic, const sl_rec_t *rec, sl_err_t *err)
+{
+    (void)topic;
+    rt_out_t *o = arg;
+    int rc = hand_off(o->owner, o, rec);
+    return rc ? sl_err_set(err, rc, "%s", o->owner->fatal_err.msg) : 0;
+}
+
 static void on_dead_letter(void *arg, const char *node, const sl_rec_t *rec, const sl_err_t *err)
 {
     rt_task_t *t = arg;
@@ -957,6 +967,7 @@ static int add_sink(rt_task_t *t, const char *name, size_t *index, sl_err_t *err
     t->outs = o;
     for (int32_t p = 0; p < n; p++) {
         memset(&o[base + (size_t)p], 0, sizeof *o);
+        o[base + (size_t)p].owner = t;
         o[base + (size_t)p].topic = k;
         o[base + (size_t)p].partition = p;
         o[base + (size_t)p].part = t->rt->topics[k].parts[p];
@@ -1219,6 +1230,8 @@ int rt_link_hand_offs(sl_runtime_t *rt, sl_err_t *err)
                     return rc;
                 linked += o->direct != NULL;
             }
+            if (u->sinks[k].partitions == 1 && u->outs[u->sinks[k].base].direct)
+                sl_task_set_sink(u->task, u->sinks[k].name, on_sink_direct, &u->outs[u->sinks[k].base]);
         }
     }
     if (linked)

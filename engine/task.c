@@ -26,6 +26,12 @@ typedef struct tedge {
 
 struct tnode {
     sl_emit_t emit; /* first: the operators' sl_emit_t* is this node */
+    /* A sink's writer (io.sink, or sl_task_set_sink's), and that of the sink
+     * a forward_to_sink node feeds: next to emit, so a record on its way out
+     * loads them from the node it is at, with no chain of pointers. */
+    sl_task_sink_fn sink;
+    void *sink_arg;
+    const char *sink_topic;
     sl_task_t *task;
     const topo_node_t *def;
     sl_op_t *op;    /* NULL for sinks */
@@ -101,12 +107,11 @@ static int forward_to_sink(sl_emit_t *em, int port, const sl_rec_t *rec)
         return port < 0 || port >= n->def->spec.n_outputs ? SL_E_RECORD : 0;
     if (!edge_skip(e, rec))
         return 0;
-    tnode_t *sink = e->to;
     sl_err_t err;
     err.msg[0] = '\0';
-    sink->stats.records_in++;
-    int rc = sink->task->io.sink(sink->task->io.arg, sink->def->topics[0], rec, &err);
-    return rc ? node_failed(sink, rec, rc, &err) : 0;
+    e->to->stats.records_in++;
+    int rc = n->sink(n->sink_arg, n->sink_topic, rec, &err);
+    return rc ? node_failed(e->to, rec, rc, &err) : 0;
 }
 
 /* sl_emit_t of node n: run every child on `port`, in the order they were added. */
@@ -153,7 +158,7 @@ static int node_process(tnode_t *n, const sl_rec_t *rec)
         rc = n->op->vt->process(n->op, rec, &err);
     } else {
         n->stats.records_in++;
-        rc = n->task->io.sink(n->task->io.arg, n->def->topics[0], rec, &err);
+        rc = n->sink(n->sink_arg, n->sink_topic, rec, &err);
     }
     return rc ? node_failed(n, rec, rc, &err) : 0;
 }
@@ -410,6 +415,21 @@ int sl_task_source(const sl_task_t *task, const char *topic)
     return -1;
 }
 
+int sl_task_set_sink(sl_task_t *task, const char *topic, sl_task_sink_fn fn, void *arg)
+{
+    int found = 0;
+    for (size_t i = 0; i < task->n_nodes; i++) {
+        tnode_t *n = &task->nodes[i];
+        const tnode_t *s = n->def->role == NODE_SINK ? n : n->emit.forward == forward_to_sink ? n->out[0].to : NULL;
+        if (!s || strcmp(s->def->topics[0], topic) != 0)
+            continue;
+        n->sink = fn;
+        n->sink_arg = arg;
+        found += n == s;
+    }
+    return found;
+}
+
 int sl_task_subtopology(const sl_task_t *task) { return task->sub; }
 int64_t sl_task_stream_time(const sl_task_t *task) { return task->stream_time; }
 void sl_task_set_stream_time(sl_task_t *task, int64_t t) { task->stream_time = t; }
@@ -503,6 +523,11 @@ int sl_task_new(const sl_topo_t *t, int sub, int partition, sl_env_t *env, const
         n->emit.forward = node_forward;
         n->task = task;
         n->def = &t->nodes[i];
+        if (n->def->role == NODE_SINK) {
+            n->sink = io->sink;
+            n->sink_arg = io->arg;
+            n->sink_topic = n->def->topics[0];
+        }
         task->by_index[i] = n;
     }
     for (size_t i = 0; i < task->n_nodes; i++) {
@@ -531,8 +556,12 @@ int sl_task_new(const sl_topo_t *t, int sub, int partition, sl_env_t *env, const
         }
     for (size_t i = 0; i < task->n_nodes; i++) {
         tnode_t *n = &task->nodes[i];
-        if (n->n_out == 1 && n->out[0].to->def->role == NODE_SINK)
+        if (n->n_out == 1 && n->out[0].to->def->role == NODE_SINK) {
             n->emit.forward = forward_to_sink;
+            n->sink = n->out[0].to->sink;
+            n->sink_arg = n->out[0].to->sink_arg;
+            n->sink_topic = n->out[0].to->sink_topic;
+        }
     }
     *out = task;
     return 0;

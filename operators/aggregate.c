@@ -25,6 +25,7 @@ typedef struct ct_slot {
     uint8_t klen, dirty;
     uint8_t key[CT_KEY];
 } ct_slot_t;
+_Static_assert(sizeof(ct_slot_t) == 64, "a counter slot is one cache line");
 
 typedef struct counters {
     ct_slot_t *slots;
@@ -262,7 +263,7 @@ static ct_slot_t *ct_get(agg_op_t *g, const uint8_t *key, size_t klen, uint64_t 
                 return NULL;
             cap = c->cap;
         }
-        ct_slot_t *slots = calloc(cap, sizeof *slots);
+        ct_slot_t *slots = sl_zalloc_lines(cap, sizeof *slots);
         uint32_t *dirty = malloc(cap / 4 * 3 * sizeof *dirty);
         if (!slots || !dirty) {
             free(slots);

@@ -55,6 +55,7 @@ typedef struct tt_slot {
     uint8_t klen, flags;
     uint8_t key[TT_KEY];
 } tt_slot_t;
+_Static_assert(sizeof(tt_slot_t) == 64, "a window slot is one cache line");
 
 typedef struct tt_order {
     uint64_t k;

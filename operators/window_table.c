@@ -62,7 +62,7 @@ static tt_slot_t *slot_place(tt_slot_t *slots, uint32_t cap, uint64_t hash)
  * slots (the spare one when it has that size), rebuilding the dirty list. */
 static int rebuild(wtable_t *t, uint32_t cap, int64_t drop_through)
 {
-    tt_slot_t *to = t->spare_cap == cap ? t->spare : calloc(cap, sizeof *to);
+    tt_slot_t *to = t->spare_cap == cap ? t->spare : sl_zalloc_lines(cap, sizeof *to);
     uint32_t *dirty = cap == t->cap ? t->dirty : malloc(cap * sizeof *dirty);
     if (!to || !dirty) {
         if (to != t->spare)
