@@ -69,9 +69,10 @@ static int put_descriptor(sl_store_t *s, MDB_txn *txn)
 
 /* Dirty entries are written from the dirty vector, in the order they became
  * dirty, so a checkpoint visits only them rather than walking the whole cache
- * in key order (in bench_store_counters a checkpoint of ~50k dirty keys costs
- * about the same either way; the walk's cache misses offset LMDB's gain from
- * sorted puts). */
+ * in key order, unless most of the cache is dirty (a counter per word): then
+ * the walk visits little else, and puts in key order through one cursor cost
+ * about half as much (bench_engine_wordcount, 10k dirty counters: 2.2 ms a
+ * checkpoint against 3.8). */
 int ss_store_write(sl_store_t *s, MDB_txn *txn)
 {
     int rc = ss_retention_apply(s, txn);
@@ -79,8 +80,21 @@ int ss_store_write(sl_store_t *s, MDB_txn *txn)
         return rc;
     cache_t *c = &s->cache;
     bool timed = s->kind != SL_STORE_KV;
-    for (size_t i = 0; i < c->dirty_count; i++) {
-        centry_t *e = c->dirty[i];
+    /* Mostly dirty: in key order through one cursor, which LMDB positions
+     * within the leaf page it is on when the next key falls there, instead of
+     * descending from the root for every put. */
+    bool ordered = c->dirty_count >= 64 && c->dirty_count * 2 >= c->count;
+    MDB_cursor *cur = NULL;
+    if (ordered && (rc = mdb_cursor_open(txn, s->dbi, &cur)) != 0)
+        return rc;
+    centry_t *next = ordered ? cache_first(c) : NULL;
+    for (size_t i = 0; ordered ? next != NULL : i < c->dirty_count; i++) {
+        centry_t *e = ordered ? next : c->dirty[i];
+        if (ordered) {
+            next = e->next[0];
+            if (!(e->flags & CE_DIRTY))
+                continue;
+        }
         if (timed && ss_primary_time(s->kind, ce_key(e), e->klen) < s->cutoff)
             continue; /* expired before it was committed */
         MDB_val k = {e->klen, (void *)ce_key(e)};
@@ -93,22 +107,29 @@ int ss_store_write(sl_store_t *s, MDB_txn *txn)
                     s->max_time_written = t;
             }
             MDB_val v = {e->vlen, e->val};
-            rc = mdb_put(txn, s->dbi, &k, &v, 0);
+            rc = cur ? mdb_cursor_put(cur, &k, &v, 0) : mdb_put(txn, s->dbi, &k, &v, 0);
         }
         if (rc && rc != MDB_NOTFOUND)
-            return rc;
+            break;
         if (!timed)
             continue;
-        if (ss_index_key(s->kind, ce_key(e), e->klen, &s->kbuf))
-            return ENOMEM;
+        if (ss_index_key(s->kind, ce_key(e), e->klen, &s->kbuf)) {
+            rc = ENOMEM;
+            break;
+        }
         MDB_val ik = {s->kbuf.len, s->kbuf.data}, empty = {0, NULL};
         if (e->flags & CE_ABSENT)
             rc = mdb_del(txn, s->tdbi, &ik, NULL);
         else
             rc = mdb_put(txn, s->tdbi, &ik, &empty, MDB_NOOVERWRITE);
         if (rc && rc != MDB_NOTFOUND && rc != MDB_KEYEXIST)
-            return rc;
+            break;
+        rc = 0;
     }
+    if (cur)
+        mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
     return s->stream_time_dirty ? put_descriptor(s, txn) : 0;
 }
 
