@@ -48,6 +48,7 @@ typedef struct rt_out {
     _Atomic int64_t ckpt_end; /* the log's end when the last checkpoint was taken: after a crash this task
                                * looks for its batches from there (readers purge only below it) */
     int64_t skip_below; /* replayable tasks: sequences below this are in the log already (a replay) */
+    bool caught_up;     /* direct: seq is past the reader's watermark and skip_below, for good */
     int64_t seq;
 } rt_out_t;
 

@@ -156,15 +156,15 @@ static __attribute__((noinline)) int hand_off_now(rt_task_t *t, rt_out_t *o, con
  * watermark), or in the log from a run that wrote it there (below skip_below:
  * the reader has read the log to its end, or o would not be linked).  The
  * record waits in the reader's queue (rt_inq_t) unless it has headers or does
- * not fit. */
-static inline __attribute__((always_inline)) int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
+ * not fit.  t->adds is counted by the caller. */
+static __attribute__((noinline)) int hand_off_slow(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
 {
     rt_task_t *d = o->direct;
     int64_t seq = o->seq++;
     rt_applied_t *a = o->applied;
-    t->adds++;
     if (seq < a->next || seq < o->skip_below)
         return 0;
+    o->caught_up = true; /* from here every sequence is new to the reader: only o advances a->next */
     a->next = seq + 1;
     d->dirty = true;
     d->handed_in++;
@@ -178,12 +178,38 @@ static inline __attribute__((always_inline)) int hand_off(rt_task_t *t, rt_out_t
         if (drain(t, d) != 0)
             return t->fatal;
     }
-    /* field by field: a wide copy of a record its writer has just stored
-     * field by field stalls (store forwarding); headers went through at once */
     sl_rec_t *r = &q->recs[q->n++];
     r->key = inq_copy(q, rec->key, need);
     r->key_len = rec->key_len;
     r->value = inq_copy(q, rec->value, vneed);
+    r->value_len = rec->value_len;
+    r->timestamp = rec->timestamp;
+    r->headers = NULL;
+    r->header_count = 0;
+    return 0;
+}
+
+/* hand_off_slow, with the usual case inline: the reader has none of o's
+ * sequences from here on, the record has no headers, its bytes are borrowed
+ * from the input being polled, and the queue has room. */
+static inline __attribute__((always_inline)) int hand_off(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
+{
+    rt_task_t *d = o->direct;
+    rt_inq_t *q = d->inq;
+    t->adds++;
+    if (__builtin_expect(!o->caught_up || !q || rec->header_count || q->n == RT_INQ_RECS ||
+                             inq_need(t, rec->key, rec->key_len) || inq_need(t, rec->value, rec->value_len),
+                         0))
+        return hand_off_slow(t, o, rec);
+    o->applied->next = ++o->seq;
+    d->dirty = true;
+    d->handed_in++;
+    /* field by field: a wide copy of a record its writer has just stored
+     * field by field stalls (store forwarding) */
+    sl_rec_t *r = &q->recs[q->n++];
+    r->key = rec->key;
+    r->key_len = rec->key_len;
+    r->value = rec->value;
     r->value_len = rec->value_len;
     r->timestamp = rec->timestamp;
     r->headers = NULL;
