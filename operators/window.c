@@ -173,6 +173,10 @@ static int tw_close_through(win_op_t *g, int64_t st, sl_err_t *err)
     int rc = g->use_tt ? tt_take_closing(g, w_hi, err) : 0;
     if (rc)
         return rc;
+    if (g->use_tt && w_lo > g->tt.written_hi) { /* the store has none of these windows: the table has them all */
+        rc = tt_emit_closing(g, NULL, err);
+        return rc == SL_E_RECORD ? SL_E_STORE : rc;
+    }
     sl_iter_t *it;
     sl_err_t serr;
     sl_err_clear(&serr);
@@ -419,7 +423,7 @@ static int win_open(sl_op_t *op, sl_err_t *err)
                           op->ctx.node_name, op->ctx.store_name, serr.msg[0] ? serr.msg : sl_store_strerror(rc));
     g->use_tt = g->w.kind == SL_WINDOW_TUMBLING && !changes && g->pane_mode && !op->ctx.store_shared;
     g->tt.min_start = INT64_MAX;
-    g->tt.store_hi = sl_win_max_start(op->store);
+    g->tt.store_hi = g->tt.written_hi = sl_win_max_start(op->store);
     return 0;
 }
 

@@ -68,6 +68,7 @@ typedef struct wtable {
     uint32_t *dirty;          /* indexes of the dirty slots */
     int64_t min_start;        /* no slot starts earlier (INT64_MAX: empty) */
     int64_t store_hi;         /* the store may hold windows starting at or before this one */
+    int64_t written_hi;       /* ... and it holds none starting after this one (restored or written since) */
     tt_slot_t *closing;       /* tt_take_closing: the closing windows only the table has */
     tt_order_t *order;        /* closing's indexes in the store scan's order (2 x cap_closing: radix scratch) */
     size_t nclosing, next_closing, cap_closing;

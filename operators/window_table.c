@@ -121,6 +121,8 @@ static int write_slot(win_op_t *g, tt_slot_t *s, sl_err_t *err)
     int rc = sl_win_put(op->store, s->key, s->klen, s->start, g->a.data, g->a.len);
     if (rc)
         return op_store_error(op, rc, "writing", err);
+    if (s->start > g->tt.written_hi)
+        g->tt.written_hi = s->start;
     s->flags = (uint8_t)((s->flags & ~TT_DIRTY) | TT_STORED);
     return 0;
 }
