@@ -170,10 +170,92 @@ static void test_a_run_is_processed_as_its_records_one_at_a_time(void **state)
     sl_topo_free(t);
 }
 
+/* sl_task_set_sink: a writer of its own for one topic. */
+typedef struct routed {
+    int n;
+    char last[32];
+    int fail; /* non-zero: return this */
+} routed_t;
+
+static int on_routed(void *arg, const char *topic, const sl_rec_t *rec, sl_err_t *err)
+{
+    routed_t *r = arg;
+    if (r->fail)
+        return sl_err_set(err, r->fail, "routed writer of %s refused", topic);
+    r->n++;
+    snprintf(r->last, sizeof r->last, "%s:%.*s", topic, rec->key_len > 0 ? rec->key_len : 0,
+             rec->key_len > 0 ? (const char *)rec->key : "");
+    return 0;
+}
+
+static int keep_odd(void *arg, const sl_rec_t *rec, sl_err_t *err)
+{
+    (void)arg, (void)err;
+    return (rec->key[rec->key_len - 1] - '0') % 2;
+}
+
+/* A sink reached through its parent's one edge (forward_to_sink) and one
+ * reached from a parent with two edges (node_process) both take the writer
+ * sl_task_set_sink gives their topic; the others keep io.sink; a failing
+ * writer fails the record's processing with its message. */
+static void test_a_sink_routed_to_its_own_writer(void **state)
+{
+    (void)state;
+    sl_topo_t *t;
+    const char *in[] = {"lines"};
+    assert_int_equal(sl_topo_new("routed", &t), 0);
+    assert_int_equal(sl_topo_add_source(t, "lines", in, 1, NULL), 0);
+    assert_int_equal(sl_topo_add_sink(t, "all", "lines", "all-out"), 0);      /* source has two edges */
+    assert_int_equal(sl_topo_add_filter(t, "odd", "lines", keep_odd, NULL), 0); /* one edge: to its sink */
+    assert_int_equal(sl_topo_add_sink(t, "odd-sink", "odd", "odd-out"), 0);
+    sl_err_t err = {0};
+    assert_int_equal(sl_topo_build(t, &err), 0);
+    char *dir = tu_mkdtemp("taskroute");
+    run_task_t *r = calloc(1, sizeof *r);
+    sl_env_config_t cfg;
+    sl_env_config_default(&cfg);
+    cfg.no_sync = true;
+    assert_int_equal(sl_env_open(dir, &cfg, &r->env, &err), 0);
+    sl_task_io_t io = {on_sink, on_dead, &r->seen};
+    assert_int_equal(sl_task_new(t, 0, 0, r->env, &io, &r->task, &err), 0);
+    int src = sl_task_source(r->task, "lines");
+    routed_t all = {0}, odd = {0};
+    assert_int_equal(sl_task_set_sink(r->task, "odd-out", on_routed, &odd), 1);
+    assert_int_equal(sl_task_set_sink(r->task, "no-such-topic", on_routed, &all), 0);
+    char key[8];
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        sl_rec_t rec = {(const uint8_t *)key, 2, (const uint8_t *)"v", 1, 100 + i, NULL, 0};
+        assert_int_equal(sl_task_process(r->task, src, &rec, &err), 0);
+    }
+    assert_int_equal(odd.n, 5);
+    assert_string_equal(odd.last, "odd-out:k9");
+    assert_int_equal(r->seen.n_out, 10); /* all-out still through io.sink */
+    assert_int_equal(sl_task_set_sink(r->task, "all-out", on_routed, &all), 1);
+    sl_rec_t k3 = {(const uint8_t *)"k3", 2, (const uint8_t *)"v", 1, 200, NULL, 0};
+    assert_int_equal(sl_task_process(r->task, src, &k3, &err), 0);
+    assert_int_equal(all.n, 1);
+    assert_string_equal(all.last, "all-out:k3");
+    assert_int_equal(odd.n, 6);
+    assert_int_equal(r->seen.n_out, 10);
+    const sl_op_stats_t *os = sl_task_stats(r->task, topo_find(t, "odd-sink"));
+    assert_int_equal(os->records_in, 6);
+    odd.fail = SL_E_IO; /* fatal: the task stops with the writer's message */
+    sl_rec_t k5 = {(const uint8_t *)"k5", 2, (const uint8_t *)"v", 1, 201, NULL, 0};
+    assert_int_equal(sl_task_process(r->task, src, &k5, &err), SL_E_IO);
+    assert_non_null(strstr(err.msg, "routed writer of odd-out refused"));
+    rt_close(r);
+    free(r);
+    tu_rmrf(dir);
+    free(dir);
+    sl_topo_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_run_is_processed_as_its_records_one_at_a_time),
+        cmocka_unit_test(test_a_sink_routed_to_its_own_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

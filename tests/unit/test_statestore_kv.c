@@ -398,6 +398,58 @@ static void test_writer_view_matches_model_across_checkpoints_and_evictions(void
     assert_true(cs.evictions > 0);
 }
 
+/* Checkpoints of a mostly dirty cache (written in key order through one
+ * cursor) and of a few dirty keys (in the order they became dirty) hold the
+ * same thing: every put and delete, as a snapshot and a reopen read them. */
+static void test_mostly_dirty_and_slightly_dirty_checkpoints_write_every_change(void **state)
+{
+    st_fixture_t *f = *state;
+    enum { KEYS = 1000 };
+    int val[KEYS]; /* -1: absent */
+    for (int i = 0; i < KEYS; i++)
+        val[i] = -1;
+    sl_store_t *s = st_store(f, "dirty", SL_STORE_KV, 0, 0);
+    char k[16];
+    uint64_t rng = 99;
+    for (int round = 0; round < 6; round++) {
+        int changes = round == 3 ? 10 : KEYS * 3 / 4; /* round 3: a few dirty keys only */
+        for (int c = 0; c < changes; c++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            int i = round == 0 ? (int)((c * 7919) % KEYS) : (int)((rng >> 33) % KEYS);
+            snprintf(k, sizeof k, "k%04d", i);
+            if (round == 0 || (rng >> 20) % 5 != 0) {
+                int v = round * 100000 + c;
+                assert_int_equal(sl_kv_put(s, k, strlen(k), &v, sizeof v), 0);
+                val[i] = v;
+            } else {
+                assert_int_equal(sl_kv_delete(s, k, strlen(k)), 0);
+                val[i] = -1;
+            }
+        }
+        st_checkpoint(f);
+        if (round == 4)
+            st_reopen_env(f), s = st_store(f, "dirty", SL_STORE_KV, 0, 0);
+        sl_snap_t *snap;
+        assert_int_equal(sl_snap_begin(f->env, &snap, NULL), 0);
+        for (int i = 0; i < KEYS; i++) {
+            snprintf(k, sizeof k, "k%04d", i);
+            const uint8_t *v;
+            size_t n;
+            int rc = sl_kv_get(s, snap, k, strlen(k), &v, &n);
+            if (val[i] < 0) {
+                assert_int_equal(rc, SL_S_ENOTFOUND);
+                continue;
+            }
+            assert_int_equal(rc, 0);
+            int got;
+            assert_int_equal(n, sizeof got);
+            memcpy(&got, v, sizeof got);
+            assert_int_equal(got, val[i]);
+        }
+        sl_snap_end(snap);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +467,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_iterator_is_invalidated_by_writes_and_blocks_checkpoint, st_setup,
                                         st_teardown),
         cmocka_unit_test_setup_teardown(test_writer_view_matches_model_across_checkpoints_and_evictions, st_setup,
+                                        st_teardown),
+        cmocka_unit_test_setup_teardown(test_mostly_dirty_and_slightly_dirty_checkpoints_write_every_change, st_setup,
                                         st_teardown),
     };
     return cmocka_run_group_tests_name("statestore_kv", tests, NULL, NULL);
