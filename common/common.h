@@ -157,20 +157,13 @@ static inline bool sl_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
     return sl_load_tail(a, n) == sl_load_tail(b, n);
 }
 
-/* n zeroed bytes on a 64-byte boundary (free with free): for hash tables
- * whose slots are one cache line each, so that a probe touches one line and
- * its prefetch covers the whole slot (calloc's 16-byte alignment splits a
- * slot over two).  NULL when out of memory or n overflows. */
-static inline void *sl_zalloc_lines(size_t count, size_t size)
-{
-    if (size && count > SIZE_MAX / size)
-        return NULL;
-    size_t n = (count * size + 63) / 64 * 64;
-    void *p = aligned_alloc(64, n ? n : 64);
-    if (p)
-        memset(p, 0, n);
-    return p;
-}
+/* count * size zeroed bytes on a 64-byte boundary (free with free), for
+ * hash tables whose slots are one cache line each: a probe touches one line
+ * and its prefetch covers the whole slot (calloc's 16-byte alignment splits
+ * a slot over two).  From 2 MiB on, on a 2 MiB boundary and advised to be
+ * backed by huge pages, so that random probes do not miss the TLB as well.
+ * NULL when out of memory or the size overflows. (mem.c) */
+void *sl_zalloc_lines(size_t count, size_t size);
 
 /* ---- files (fs.c) -------------------------------------------------------------
  * Return 0, or -1 with errno set; callers word the error for their context. */

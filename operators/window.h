@@ -63,7 +63,7 @@ typedef struct tt_order {
 } tt_order_t;
 
 typedef struct wtable {
-    tt_slot_t *slots, *spare; /* open addressing, linear probing, load <= 3/4; spare: reused by rebuilds */
+    tt_slot_t *slots, *spare; /* open addressing, linear probing, load <= 1/2 (3/4 at full size); spare: reused by rebuilds */
     uint32_t cap, spare_cap, used, ndirty;
     uint32_t *dirty;          /* indexes of the dirty slots */
     int64_t min_start;        /* no slot starts earlier (INT64_MAX: empty) */

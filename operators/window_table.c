@@ -145,7 +145,9 @@ int tt_sync(win_op_t *g, sl_err_t *err)
 static int make_room(win_op_t *g, sl_err_t *err)
 {
     wtable_t *t = &g->tt;
-    if ((t->used + 1) * 4 <= t->cap * 3)
+    /* at most half full while it can grow (fewer probes run past the home
+     * slot), three quarters at TT_MAX_CAP */
+    if (t->used + 1 <= (t->cap < TT_MAX_CAP ? t->cap / 2 : t->cap / 4 * 3))
         return 0;
     if (t->cap < TT_MAX_CAP)
         return rebuild(t, t->cap ? t->cap * 2 : TT_MIN_CAP, INT64_MIN) == 0
