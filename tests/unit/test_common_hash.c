@@ -77,12 +77,37 @@ static void test_hash_depends_on_the_length(void **state)
             assert_int_not_equal(sl_hash_bytes(z, n), sl_hash_bytes(z, m));
 }
 
+/* Table memory: zeroed, on a cache line (64 bytes), on 2 MiB from 2 MiB on;
+ * a size that overflows is refused. */
+static void test_table_memory_is_zeroed_and_aligned(void **state)
+{
+    (void)state;
+    size_t counts[] = {1, 3, 1000, 32768, 40000};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        size_t n = counts[i] * 64;
+        uint8_t *p = sl_zalloc_lines(counts[i], 64);
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % (n >= (2u << 20) ? (2u << 20) : 64), 0);
+        for (size_t j = 0; j < n; j++)
+            if (p[j])
+                fail_msg("byte %zu of %zu is %d", j, n, p[j]);
+        memset(p, 0xab, n); /* all of it is ours (ASan would see an overrun) */
+        free(p);
+    }
+    uint8_t *odd = sl_zalloc_lines(7, 9); /* 63 bytes: rounded up to a line */
+    assert_non_null(odd);
+    assert_int_equal((uintptr_t)odd % 64, 0);
+    free(odd);
+    assert_null(sl_zalloc_lines(SIZE_MAX / 8, 64));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bytes_eq_sees_every_byte_at_every_length),
         cmocka_unit_test(test_hash_spreads_keys_that_differ_in_their_last_bytes),
         cmocka_unit_test(test_hash_depends_on_the_length),
+        cmocka_unit_test(test_table_memory_is_zeroed_and_aligned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
