@@ -31,7 +31,7 @@ echo
 # topic), to show its cost; then a 1-minute tumbling count per key over 10M
 # keyed records (emit final) next to an in-memory baseline.  Five passes each:
 # the first pass of the tumbling count is always the slowest (it is the first
-# to touch the memory and page cache its 80 MB of output needs), and with three
+# to touch the memory and page cache its ~85 MB of output needs), and with three
 # the median was then the slower of two.
 echo
 "$build/bench/bench_engine_wordcount" --dir "$tmp" --lines 2000000 --passes 5
