@@ -137,6 +137,21 @@ static const uint8_t *inq_copy(rt_inq_t *q, const uint8_t *p, size_t need)
     return at;
 }
 
+/* Queue rec, its key and value bytes at key and value (borrowed or copied),
+ * without headers.  Field by field: a wide copy of a record its writer has
+ * just stored field by field stalls (store forwarding). */
+static inline void inq_push(rt_inq_t *q, const sl_rec_t *rec, const uint8_t *key, const uint8_t *value)
+{
+    sl_rec_t *r = &q->recs[q->n++];
+    r->key = key;
+    r->key_len = rec->key_len;
+    r->value = value;
+    r->value_len = rec->value_len;
+    r->timestamp = rec->timestamp;
+    r->headers = NULL;
+    r->header_count = 0;
+}
+
 /* A record handed over that does not wait in the queue (it has headers, or
  * does not fit in it): what waits goes first, then the record at once. */
 static __attribute__((noinline)) int hand_off_now(rt_task_t *t, rt_out_t *o, const sl_rec_t *rec)
@@ -178,14 +193,8 @@ static __attribute__((noinline)) int hand_off_slow(rt_task_t *t, rt_out_t *o, co
         if (drain(t, d) != 0)
             return t->fatal;
     }
-    sl_rec_t *r = &q->recs[q->n++];
-    r->key = inq_copy(q, rec->key, need);
-    r->key_len = rec->key_len;
-    r->value = inq_copy(q, rec->value, vneed);
-    r->value_len = rec->value_len;
-    r->timestamp = rec->timestamp;
-    r->headers = NULL;
-    r->header_count = 0;
+    const uint8_t *key = inq_copy(q, rec->key, need);
+    inq_push(q, rec, key, inq_copy(q, rec->value, vneed));
     return 0;
 }
 
@@ -204,16 +213,7 @@ static inline __attribute__((always_inline)) int hand_off(rt_task_t *t, rt_out_t
     o->applied->next = ++o->seq;
     d->dirty = true;
     d->handed_in++;
-    /* field by field: a wide copy of a record its writer has just stored
-     * field by field stalls (store forwarding) */
-    sl_rec_t *r = &q->recs[q->n++];
-    r->key = rec->key;
-    r->key_len = rec->key_len;
-    r->value = rec->value;
-    r->value_len = rec->value_len;
-    r->timestamp = rec->timestamp;
-    r->headers = NULL;
-    r->header_count = 0;
+    inq_push(q, rec, rec->key, rec->value);
     return 0;
 }
 
